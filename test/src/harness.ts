@@ -1,0 +1,229 @@
+// harness.ts -- start a real server, talk to it over real sockets.
+//
+// Every test in every step uses these two things and nothing fancier: a
+// server process started exactly as a reader starts it (tsx, --port 0), and
+// line clients on plain TCP sockets. Waiting is always for an event (a log
+// line, a received line, a close) with a timeout, never a sleep: a sleep is
+// either too short on a busy CI machine or wastes time everywhere else.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const DEFAULT_TIMEOUT = 5000;
+
+/* ============================ Waiting =====================================
+ * A Waiter collects items (log lines, received lines) and lets a test wait
+ * for the first item matching a predicate that has not been taken yet.
+ * ======================================================================== */
+
+export type Match = string | RegExp | ((item: string) => boolean);
+
+function matches(item: string, match: Match): boolean {
+  if (typeof match === "string") return item.includes(match);
+  if (match instanceof RegExp) return match.test(item);
+  return match(item);
+}
+
+class Waiter {
+  readonly items: string[] = [];
+  private taken = 0;
+  private waiting: Array<() => void> = [];
+  private ended: string | null = null;
+
+  push(item: string): void {
+    this.items.push(item);
+    this.wake();
+  }
+
+  end(reason: string): void {
+    this.ended = reason;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const fn of waiting) fn();
+  }
+
+  // Resolve with the first item at or after the read position that matches,
+  // and move the read position past it (items skipped on the way are kept in
+  // `items` for debugging but never returned again).
+  wait(match: Match, timeoutMs: number, what: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((fn) => fn !== check);
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} ${String(match)}; seen:\n` +
+              this.items.slice(-20).join("\n"),
+          ),
+        );
+      }, timeoutMs);
+      const check = () => {
+        for (let i = this.taken; i < this.items.length; i++) {
+          const item = this.items[i]!;
+          if (matches(item, match)) {
+            this.taken = i + 1;
+            clearTimeout(timer);
+            resolve(item);
+            return;
+          }
+        }
+        if (this.ended !== null) {
+          clearTimeout(timer);
+          reject(new Error(`${what} ended (${this.ended}) before ${String(match)}`));
+          return;
+        }
+        this.waiting.push(check);
+      };
+      check();
+    });
+  }
+
+  // Everything not yet taken, and mark it taken.
+  drain(): string[] {
+    const rest = this.items.slice(this.taken);
+    this.taken = this.items.length;
+    return rest;
+  }
+}
+
+/* ============================ Servers ===================================== */
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  proc: ChildProcess;
+  /** Every line the server printed, stdout and stderr. */
+  logs: string[];
+  /** Wait for a log line that has not been waited for yet. */
+  waitForLog(match: Match, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, and resolve with the exit code once the process is gone. */
+  stop(): Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+});
+
+// Start `serverFile` (a .ts entry point) as a reader would, on port 0, and
+// resolve once it prints "listening on <host>:<port>". One process, not the
+// two that the `tsx` binary starts, so that a kill really frees the port.
+export async function startServer(
+  serverFile: URL | string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  const file = serverFile instanceof URL ? fileURLToPath(serverFile) : serverFile;
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", file, "--host", "127.0.0.1", "--port", "0", ...args],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
+  );
+  running.add(proc);
+  const log = new Waiter();
+  const exited = new Promise<number | null>((resolve) => {
+    proc.once("exit", (code) => {
+      running.delete(proc);
+      log.end(`server exited with ${code}`);
+      resolve(code);
+    });
+  });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let partial = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) log.push(line);
+    });
+  }
+  const ready = await log.wait(/^listening on /, 15000, "server start");
+  const [, host, port] = /^listening on (.*):(\d+)$/.exec(ready) ?? [];
+  return {
+    host: host ?? "127.0.0.1",
+    port: Number(port),
+    proc,
+    logs: log.items,
+    waitForLog: (match, timeoutMs = DEFAULT_TIMEOUT) => log.wait(match, timeoutMs, "server log"),
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/* ============================ Clients ===================================== */
+
+export interface LineClient {
+  socket: net.Socket;
+  /** Every complete line received so far, without its "\n" (or "\r\n"). */
+  lines: string[];
+  /** Total bytes received, complete lines or not. */
+  received(): Buffer;
+  /** Wait for a received line that has not been waited for yet. */
+  waitForLine(match: Match, timeoutMs?: number): Promise<string>;
+  /** Wait for the next line, whatever it is. */
+  nextLine(timeoutMs?: number): Promise<string>;
+  /** Lines received but not yet waited for (and mark them taken). */
+  drain(): string[];
+  /** Write raw text or bytes; nothing is added. */
+  send(data: string | Buffer): Promise<void>;
+  /** Resolves when the server closes the connection (or it errors). */
+  closed: Promise<void>;
+  close(): void;
+}
+
+// Connect a line-reading client. By default it waits for the server's
+// welcome line so that a test starts once the server knows the client.
+export async function connectClient(
+  port: number,
+  opts: { host?: string; welcome?: Match | null; timeoutMs?: number } = {},
+): Promise<LineClient> {
+  const { host = "127.0.0.1", welcome = /welcome/i, timeoutMs = DEFAULT_TIMEOUT } = opts;
+  const socket = net.connect({ host, port, noDelay: true });
+  const inbox = new Waiter();
+  const chunks: Buffer[] = [];
+  let partial = "";
+  socket.on("data", (chunk: Buffer) => {
+    chunks.push(chunk);
+    const parts = (partial + chunk.toString("utf8")).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) inbox.push(line.endsWith("\r") ? line.slice(0, -1) : line);
+  });
+  const closed = new Promise<void>((resolve) => {
+    socket.once("close", () => {
+      inbox.end("connection closed");
+      resolve();
+    });
+  });
+  socket.on("error", () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const client: LineClient = {
+    socket,
+    lines: inbox.items,
+    received: () => Buffer.concat(chunks),
+    waitForLine: (match, ms = timeoutMs) => inbox.wait(match, ms, "line"),
+    nextLine: (ms = timeoutMs) => inbox.wait(() => true, ms, "next line"),
+    drain: () => inbox.drain(),
+    send: (data) =>
+      new Promise((resolve, reject) =>
+        socket.write(data, (err) => (err ? reject(err) : resolve())),
+      ),
+    closed,
+    close: () => socket.destroy(),
+  };
+  if (welcome !== null) await client.waitForLine(welcome);
+  return client;
+}
+
+// Connect n clients (each past its welcome line).
+export function connectClients(port: number, n: number): Promise<LineClient[]> {
+  return Promise.all(Array.from({ length: n }, () => connectClient(port)));
+}
