@@ -164,6 +164,8 @@ export interface LineClient {
   lines: string[];
   /** Total bytes received, complete lines or not. */
   received(): Buffer;
+  /** Wait until the bytes received so far (as UTF-8) contain `text`. */
+  waitForText(text: string, timeoutMs?: number): Promise<void>;
   /** Wait for a received line that has not been waited for yet. */
   waitForLine(match: Match, timeoutMs?: number): Promise<string>;
   /** Wait for the next line, whatever it is. */
@@ -187,9 +189,13 @@ export async function connectClient(
   const socket = net.connect({ host, port, noDelay: true });
   const inbox = new Waiter();
   const chunks: Buffer[] = [];
+  // The raw stream as one "item" that grows, for waits on text that is not
+  // (yet) a complete line.
+  const raw = new Waiter();
   let partial = "";
   socket.on("data", (chunk: Buffer) => {
     chunks.push(chunk);
+    raw.push("");
     const parts = (partial + chunk.toString("utf8")).split("\n");
     partial = parts.pop() ?? "";
     for (const line of parts) inbox.push(line.endsWith("\r") ? line.slice(0, -1) : line);
@@ -197,6 +203,7 @@ export async function connectClient(
   const closed = new Promise<void>((resolve) => {
     socket.once("close", () => {
       inbox.end("connection closed");
+      raw.end("connection closed");
       resolve();
     });
   });
@@ -209,6 +216,10 @@ export async function connectClient(
     socket,
     lines: inbox.items,
     received: () => Buffer.concat(chunks),
+    waitForText: async (text, ms = timeoutMs) => {
+      const has = () => Buffer.concat(chunks).toString("utf8").includes(text);
+      if (!has()) await raw.wait(() => has(), ms, `text ${JSON.stringify(text)} in`);
+    },
     waitForLine: (match, ms = timeoutMs) => inbox.wait(match, ms, "line"),
     nextLine: (ms = timeoutMs) => inbox.wait(() => true, ms, "next line"),
     drain: () => inbox.drain(),

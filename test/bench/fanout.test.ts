@@ -1,0 +1,56 @@
+// fanout.test.ts -- the benchmark still measures: one tiny cell, for real.
+//
+// Not a performance test (a busy CI machine must not fail it): it checks
+// that the load reaches a server, that deliveries are counted, and that a
+// step that loses nothing shows zero loss. A broken marker parser, a wrong
+// expected count or a load that stops too early all fail it.
+
+import { describe, expect, it } from "vitest";
+import { DEFAULTS, EVERYONE, type Options, runBenchmark } from "./fanout.ts";
+
+const tiny: Options = {
+  ...DEFAULTS,
+  steps: ["02"],
+  clients: [5],
+  modes: ["rate"],
+  seconds: 1,
+  warmup: 0.3,
+  rate: 4000,
+};
+
+describe("fan-out benchmark", () => {
+  it("measures step 02 at a fixed rate with zero loss", async () => {
+    const run = await runBenchmark(tiny);
+    expect(run.results).toHaveLength(1);
+    const r = run.results[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r.sent).toBeGreaterThan(0);
+    expect(r.expected).toBe(r.sent * 4); // 5 clients: every line reaches 4.
+    expect(r.loss).toBe(0);
+    expect(r.delivered).toBeGreaterThan(0);
+    expect(r.p99).toBeGreaterThan(0);
+  });
+
+  it("runs a scenario's setup lines and syncs before the load", async () => {
+    // Step 03's unique nicks stand in for step 07's /join: a setup the
+    // server must apply before the load starts.
+    const run = await runBenchmark({
+      ...tiny,
+      steps: ["03"],
+      modes: ["flat"],
+      scenarios: [
+        {
+          name: "nicks",
+          topology: { setup: (i) => [`/nick bench${i}`], group: EVERYONE.group },
+          clients: null,
+          modes: null,
+          steps: null,
+        },
+      ],
+    });
+    const r = run.results[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r.loss).toBe(0);
+    expect(r.delivered).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,682 @@
+// fanout.ts -- the benchmark: N clients talking at once, every step's server measured.
+//
+// Each cell of the benchmark starts one step's server (a child process, as
+// a reader starts it), connects N clients to it from a load process (see
+// load.ts), makes every client send and every other client receive, and
+// measures three things:
+//
+//   delivered msg/s  copies of messages received per second, all clients
+//                    together: one line sent to 100 clients is 99 deliveries
+//   p50/p99 latency  from the send time written in the message to receipt
+//   loss             deliveries expected minus deliveries received, counted
+//                    after the senders stop and the pipes drain
+//
+// Two modes. Flat-out: every client keeps a few messages in flight (a
+// window) and sends a new one each time one arrives, so the server is
+// always busy; this measures capacity. Fixed rate: the clients together
+// offer a fixed number of deliveries per second, well below capacity; this
+// measures latency at a load every step can carry.
+//
+// Usage: npm run bench -- [--steps 02,03,05] [--clients 10,100] [--seconds 3]
+//        [--quick] [--out test/bench/out] (see --help for the rest)
+
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { LoadReport, Mode, Reply, Request } from "./load.ts";
+import { formatTable, writeReport } from "./report.ts";
+import { Histogram, median } from "./stats.ts";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const STEPS_DIR = path.join(REPO, "steps");
+const LOAD_FILE = fileURLToPath(new URL("./load.ts", import.meta.url));
+
+/* ============================ Scenarios ===================================
+ * What the clients do, as data. A topology says which lines a client sends
+ * after connecting (its setup) and whom its messages reach: everybody in
+ * the same group except the sender. The expected deliveries of a message
+ * are the size of its sender's group minus one, so a topology with
+ * channels needs nothing but the right groups.
+ *
+ * A scenario runs a topology over some steps, client counts and modes
+ * (null means "whatever the command line says"). Step 07's channel rows
+ * are two more entries, once its server accepts "/join #name":
+ *
+ *   { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["07"] },
+ *   { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["07"] },
+ *
+ * Scenarios with setup lines get a sync round before the load (load.ts),
+ * so no message is sent before every /join has taken effect.
+ * ======================================================================== */
+
+export interface Topology {
+  /** Lines client `i` (of `n`) sends right after its welcome line. */
+  setup(i: number, n: number): string[];
+  /** Client `i`'s group: its messages reach the rest of the group. */
+  group(i: number, n: number): number;
+}
+
+// The chat of steps 01-06: one room, everybody hears everybody.
+export const EVERYONE: Topology = { setup: () => [], group: () => 0 };
+
+// Step 07: client i joins channel #c<i mod n> and talks there.
+export function channels(n: number): Topology {
+  return { setup: (i) => [`/join #c${i % n}`], group: (i) => i % n };
+}
+
+export interface Scenario {
+  name: string;
+  topology: Topology;
+  clients: number[] | null;
+  modes: Mode[] | null;
+  /** Step numbers ("07") this scenario runs on; null: every selected step. */
+  steps: string[] | null;
+}
+
+export const SCENARIOS: Scenario[] = [
+  { name: "fan-out", topology: EVERYONE, clients: null, modes: null, steps: null },
+];
+
+/* ============================ Options ===================================== */
+
+export interface Options {
+  steps: string[]; // "02" or "02-buffered-io"
+  clients: number[];
+  modes: Mode[];
+  seconds: number; // Measured window of one cell.
+  warmup: number; // Seconds of load before measuring.
+  rate: number; // Fixed rate mode: offered deliveries/s, all clients together.
+  window: number; // Flat-out: deliveries in flight (lines x recipients), all clients.
+  workers: number; // Load processes.
+  repeat: number;
+  baseline: string;
+  out: string;
+  scenarios: Scenario[];
+}
+
+export const DEFAULTS: Options = {
+  steps: ["01", "02", "03", "05", "07"],
+  clients: [10, 100, 500],
+  modes: ["flat", "rate"],
+  seconds: 3,
+  warmup: 1,
+  rate: 20000,
+  window: 10000,
+  workers: 1,
+  repeat: 1,
+  baseline: "03",
+  out: path.join(REPO, "test/bench/out"),
+  scenarios: SCENARIOS,
+};
+
+const HELP = `usage: npm run bench -- [options]
+  --steps 01,02,03     steps to measure (default ${DEFAULTS.steps.join(",")}; missing ones are skipped)
+  --clients 10,100     client counts (default ${DEFAULTS.clients.join(",")})
+  --modes flat,rate    flat-out and/or fixed rate (default both)
+  --seconds N          measured seconds per cell (default ${DEFAULTS.seconds})
+  --warmup N           warm-up seconds per cell (default ${DEFAULTS.warmup})
+  --rate N             fixed rate: offered deliveries/s (default ${DEFAULTS.rate})
+  --window N           flat-out: deliveries in flight, all clients (default ${DEFAULTS.window})
+  --workers N          load processes (default ${DEFAULTS.workers})
+  --repeat N           runs per cell, median reported (default ${DEFAULTS.repeat})
+  --baseline NN        step for the "x vs NN" columns (default ${DEFAULTS.baseline})
+  --out DIR            report directory (default test/bench/out)
+  --quick              smoke run: steps 02,03, 10 clients, half-second cells`;
+
+export function parseCli(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      steps: { type: "string" },
+      clients: { type: "string" },
+      modes: { type: "string" },
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      rate: { type: "string" },
+      window: { type: "string" },
+      workers: { type: "string" },
+      repeat: { type: "string" },
+      baseline: { type: "string" },
+      out: { type: "string" },
+      quick: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const list = (s: string) => s.split(",").filter((x) => x.length > 0);
+  const num = (s: string | undefined, dflt: number, min: number) => {
+    if (s === undefined) return dflt;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < min) throw new Error(`not a number >= ${min}: ${s}`);
+    return n;
+  };
+  // --quick only changes defaults: flags given next to it still win.
+  const base: Options = values.quick
+    ? { ...DEFAULTS, steps: ["02", "03"], clients: [10], seconds: 0.5, warmup: 0.2 }
+    : DEFAULTS;
+  const modes = values.modes ? list(values.modes) : base.modes;
+  for (const m of modes) if (m !== "flat" && m !== "rate") throw new Error(`unknown mode: ${m}`);
+  return {
+    ...base,
+    steps: values.steps ? list(values.steps) : base.steps,
+    clients: values.clients ? list(values.clients).map((c) => num(c, 0, 2)) : base.clients,
+    modes: modes as Mode[],
+    seconds: num(values.seconds, base.seconds, 0.1),
+    warmup: num(values.warmup, base.warmup, 0),
+    rate: num(values.rate, base.rate, 1),
+    window: num(values.window, base.window, 1),
+    workers: Math.floor(num(values.workers, base.workers, 1)),
+    repeat: Math.floor(num(values.repeat, base.repeat, 1)),
+    baseline: values.baseline ?? base.baseline,
+    out: values.out ? path.resolve(values.out) : base.out,
+  };
+}
+
+/* ============================ Steps ======================================= */
+
+export interface Step {
+  num: string; // "02"
+  name: string; // "02-buffered-io"
+  server: string; // Path of its server.ts.
+}
+
+// Find the wanted steps among steps/*; explain the ones that are missing.
+export function findSteps(wanted: string[], notes: string[]): Step[] {
+  const dirs = fs.existsSync(STEPS_DIR) ? fs.readdirSync(STEPS_DIR).sort() : [];
+  const found: Step[] = [];
+  for (const w of wanted) {
+    const dir = dirs.find((d) => d === w || d.startsWith(`${w}-`));
+    const server = dir ? path.join(STEPS_DIR, dir, "src/server.ts") : "";
+    if (!dir || !fs.existsSync(server)) {
+      notes.push(`step ${w}: no ${dir ? `${dir}/src/server.ts` : "folder"} yet, skipped`);
+      continue;
+    }
+    found.push({ num: dir.slice(0, 2), name: dir, server });
+  }
+  return found;
+}
+
+/* ============================ The server ==================================
+ * Started like the harness starts it (one node process, tsx as a loader,
+ * port 0), with one difference: its output goes to a file, not to a pipe
+ * we read. Steps print every message they relay, and on Linux a write to
+ * a pipe is synchronous: if we were slow to read it, the server would
+ * block on its own console and we would be measuring our reading.
+ * ======================================================================== */
+
+interface Server {
+  port: number;
+  proc: ChildProcess;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+let tmpDir: string | null = null;
+
+async function startServer(step: Step): Promise<Server> {
+  tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "smallchat-bench-"));
+  const logFile = path.join(tmpDir, `${step.num}-${Date.now()}.log`);
+  const fd = fs.openSync(logFile, "w");
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", step.server, "--host", "127.0.0.1", "--port", "0"],
+    { stdio: ["ignore", fd, fd], cwd: path.dirname(path.dirname(step.server)) },
+  );
+  fs.closeSync(fd);
+  children.add(proc);
+  const exited = new Promise<void>((resolve) =>
+    proc.once("exit", () => {
+      children.delete(proc);
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+    fs.rmSync(logFile, { force: true });
+  };
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const head = fs.readFileSync(logFile, "utf8").slice(0, 4096);
+    const m = /^listening on .*:(\d+)$/m.exec(head);
+    if (m) return { port: Number(m[1]), proc, logFile, stop };
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      const why = proc.exitCode !== null ? `exited with ${proc.exitCode}` : "no listening line";
+      throw new Error(`${why}: ${head.trim().split("\n").slice(-3).join(" | ")}`);
+    }
+    await sleep(25);
+  }
+}
+
+// CPU seconds the server has used so far, from /proc (Linux only; NaN
+// elsewhere). Together with the load's own CPU it tells who is the
+// bottleneck: the server should be near 100% of a core, the load below.
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// How many clients did the server drop for not reading (steps 02+)?
+function countDrops(logFile: string): number {
+  try {
+    if (fs.statSync(logFile).size > 256 * 1024 * 1024) return Number.NaN;
+    return fs.readFileSync(logFile, "utf8").match(/output buffer/g)?.length ?? 0;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/* ============================ Load processes ==============================
+ * One process by default: on a 2-core machine the server takes one core
+ * and the load the other. --workers N splits the clients into N blocks of
+ * consecutive indexes, one per process. The processes live for the whole
+ * run; each cell starts with an "open" that forgets the previous cell.
+ * ======================================================================== */
+
+class LoadWorker {
+  private replies: Reply[] = [];
+  private wake: (() => void) | null = null;
+  private exited = false;
+
+  constructor(readonly proc: ChildProcess) {
+    proc.on("message", (r: Reply) => {
+      this.replies.push(r);
+      this.wake?.();
+    });
+    proc.once("exit", () => {
+      this.exited = true;
+      children.delete(proc);
+      this.wake?.();
+    });
+  }
+
+  static start(): LoadWorker {
+    const proc = fork(LOAD_FILE, [], {
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, SMALLCHAT_BENCH_LOAD: "1" },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    children.add(proc);
+    return new LoadWorker(proc);
+  }
+
+  // Send a request, resolve with its reply (of the expected kind).
+  async ask<T extends Reply["t"]>(req: Request, timeoutMs: number): Promise<Reply & { t: T }> {
+    this.proc.send(req);
+    const deadline = Date.now() + timeoutMs;
+    while (this.replies.length === 0) {
+      if (this.exited) throw new Error("load process exited");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`load process: no reply to "${req.t}" in ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+    const r = this.replies.shift()!;
+    if (r.t === "error") throw new Error(r.message);
+    return r as Reply & { t: T };
+  }
+
+  stop(): void {
+    if (!this.exited) this.proc.kill();
+  }
+}
+
+/* ============================ One cell ==================================== */
+
+export interface Cell {
+  step: Step;
+  scenario: Scenario;
+  clients: number;
+  mode: Mode;
+}
+
+export interface CellResult {
+  step: string;
+  scenario: string;
+  clients: number;
+  mode: Mode;
+  /** Fixed rate: offered deliveries/s; flat-out: deliveries in flight. */
+  offered: number;
+  delivered: number; // Median over slices (and repeats) of deliveries/s.
+  p50: number; // ms
+  p99: number; // ms
+  sent: number;
+  expected: number;
+  received: number;
+  loss: number;
+  serverCpu: number; // Fraction of one core.
+  loadCpu: number; // Fraction of one core, busiest load process.
+  closed: number; // Connections the server closed during the run.
+  corrupt: number; // Markers cut apart by the server.
+  drops: number; // Clients the server dropped as slow readers.
+  error?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// Measure one cell once: server up, clients in, load, drain, numbers.
+async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
+  const n = cell.clients;
+  const topo = cell.scenario.topology;
+  const groups = Array.from({ length: n }, (_, i) => topo.group(i, n));
+  const setup = Array.from({ length: n }, (_, i) => topo.setup(i, n));
+  const groupSize = new Map<number, number>();
+  for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
+  const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - 1, 0);
+
+  const server = await startServer(cell.step);
+  try {
+    // Split the clients into one block per load process.
+    const used = workers.slice(0, Math.min(workers.length, n));
+    const per = Math.ceil(n / used.length);
+    await Promise.all(
+      used.map((w, k) => {
+        const first = k * per;
+        const count = Math.max(0, Math.min(per, n - first));
+        return w.ask(
+          {
+            t: "open",
+            host: "127.0.0.1",
+            port: server.port,
+            first,
+            count,
+            groups,
+            setup: setup.slice(first, first + count),
+          },
+          20000,
+        );
+      }),
+    );
+    if (setup.some((lines) => lines.length > 0)) {
+      await Promise.all(used.map((w) => w.ask({ t: "sync", timeoutMs: 15000 }, 20000)));
+    }
+
+    const slices = Math.max(1, Math.round(opts.seconds * 2)); // Half-second slices.
+    const warmupMs = opts.warmup * 1000;
+    const measureMs = opts.seconds * 1000;
+    let cpuStart = Number.NaN;
+    let wallStart = 0;
+    const cpuTimer = setTimeout(() => {
+      cpuStart = cpuSeconds(server.proc.pid);
+      wallStart = performance.now();
+    }, warmupMs);
+    const sent = await Promise.all(
+      used.map((w) =>
+        w.ask<"sent">(
+          {
+            t: "run",
+            mode: cell.mode,
+            // Flat-out: the same deliveries in flight whatever the client
+            // count, so every cell queues the same amount of work.
+            window: Math.max(
+              1,
+              Math.round(opts.window / Math.max(1, recipients / n) / used.length),
+            ),
+            // Fixed rate: the same deliveries/s whatever the client count.
+            // 2,000 lines/s to 500 clients would be a million deliveries/s,
+            // and measure only how fast queues grow.
+            ratePerClient: recipients > 0 ? opts.rate / recipients : 0,
+            warmupMs,
+            measureMs,
+            slices,
+          },
+          warmupMs + measureMs + 30000,
+        ),
+      ),
+    );
+    clearTimeout(cpuTimer);
+    const serverCpu =
+      (cpuSeconds(server.proc.pid) - cpuStart) / ((performance.now() - wallStart) / 1000);
+
+    // Drain: the senders stopped; wait until every expected delivery is in,
+    // or nothing has arrived for a second (it never will), or 20 s passed.
+    const expected = sent.reduce((s, r) => s + r.expected, 0);
+    const drainEnd = Date.now() + 20000;
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      const counts = await Promise.all(used.map((w) => w.ask<"count">({ t: "count" }, 5000)));
+      const received = counts.reduce((s, r) => s + r.received, 0);
+      if (received >= expected || Date.now() > drainEnd) break;
+      if (received !== last) {
+        last = received;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > 1000) {
+        break;
+      }
+      await sleep(50);
+    }
+    const reports: LoadReport[] = [];
+    for (const w of used) reports.push((await w.ask<"report">({ t: "report" }, 5000)).report);
+    await Promise.all(used.map((w) => w.ask({ t: "close" }, 5000)));
+    const closed = reports.reduce((s, r) => s + r.closed, 0);
+    return { reports, expected, serverCpu, closed, drops: countDrops(server.logFile), slices };
+  } finally {
+    await server.stop().catch(() => {});
+  }
+}
+
+// Measure a cell opts.repeat times and keep the medians.
+export async function runCell(
+  cell: Cell,
+  opts: Options,
+  workers: LoadWorker[],
+): Promise<CellResult> {
+  const runs: CellResult[] = [];
+  for (let r = 0; r < opts.repeat; r++) {
+    const m = await measureOnce(cell, opts, workers);
+    const hist = new Histogram();
+    const slices = new Array<number>(m.slices).fill(0);
+    for (const rep of m.reports) {
+      hist.add(rep.latency);
+      rep.slices.forEach((c, i) => {
+        slices[i]! += c;
+      });
+    }
+    const sliceSeconds = (m.reports[0]?.sliceMs ?? 1000) / 1000;
+    const sum = (f: (r: LoadReport) => number) => m.reports.reduce((s, r) => s + f(r), 0);
+    const received = sum((r) => r.received);
+    runs.push({
+      step: cell.step.num,
+      scenario: cell.scenario.name,
+      clients: cell.clients,
+      mode: cell.mode,
+      offered: cell.mode === "rate" ? opts.rate : opts.window,
+      delivered: median(slices.map((c) => c / sliceSeconds)),
+      p50: hist.percentile(0.5) / 1000,
+      p99: hist.percentile(0.99) / 1000,
+      sent: sum((r) => r.sent),
+      expected: m.expected,
+      received,
+      loss: m.expected - received,
+      serverCpu: m.serverCpu,
+      loadCpu: Math.max(...m.reports.map((r) => r.cpu)),
+      closed: m.closed,
+      corrupt: sum((r) => r.corrupt),
+      drops: m.drops,
+    });
+  }
+  const first = runs[0]!;
+  const med = (f: (r: CellResult) => number) => median(runs.map(f));
+  const total = (f: (r: CellResult) => number) => runs.reduce((s, r) => s + f(r), 0);
+  return {
+    ...first,
+    delivered: med((r) => r.delivered),
+    p50: med((r) => r.p50),
+    p99: med((r) => r.p99),
+    serverCpu: med((r) => r.serverCpu),
+    loadCpu: med((r) => r.loadCpu),
+    // Loss is never a median: one lost message in any run is a lost message.
+    sent: total((r) => r.sent),
+    expected: total((r) => r.expected),
+    received: total((r) => r.received),
+    loss: total((r) => r.loss),
+    closed: total((r) => r.closed),
+    corrupt: total((r) => r.corrupt),
+    drops: total((r) => r.drops),
+  };
+}
+
+/* ============================ The whole run =============================== */
+
+export interface RunResult {
+  results: CellResult[];
+  /** The machine's 1-minute load average when the run started. */
+  loadAverage: number;
+  notes: string[];
+  seconds: number;
+  opts: Options;
+}
+
+// Run every cell of every scenario. `progress` gets one line per event
+// (the CLI prints them on stderr; a test may ignore them).
+export async function runBenchmark(
+  opts: Options,
+  progress: (line: string) => void = () => {},
+): Promise<RunResult> {
+  const t0 = performance.now();
+  const loadAverage = os.loadavg()[0] ?? 0;
+  const notes: string[] = [];
+  // Two cores and one of them is ours to measure with: other work on the
+  // machine moves every number. Say so where the numbers are read.
+  if (loadAverage > os.cpus().length / 2) {
+    notes.push(
+      `the machine was busy when the run started (load average ${loadAverage.toFixed(1)} on ${os.cpus().length} cores): numbers are low and noisy`,
+    );
+  }
+  const steps = findSteps(opts.steps, notes);
+  for (const note of notes) progress(note);
+  const cells: Cell[] = [];
+  for (const scenario of opts.scenarios) {
+    for (const step of steps) {
+      if (scenario.steps && !scenario.steps.includes(step.num)) continue;
+      for (const clients of scenario.clients ?? opts.clients) {
+        for (const mode of scenario.modes ?? opts.modes)
+          cells.push({ step, scenario, clients, mode });
+      }
+    }
+  }
+  const perCell = (opts.warmup + opts.seconds + 1) * opts.repeat;
+  progress(`${cells.length} cells, about ${Math.ceil((cells.length * perCell) / 10) * 10} s`);
+
+  const workers = Array.from({ length: opts.workers }, () => LoadWorker.start());
+  const results: CellResult[] = [];
+  const broken = new Set<string>(); // Steps whose server does not start.
+  try {
+    for (const [k, cell] of cells.entries()) {
+      const label = `[${k + 1}/${cells.length}] step ${cell.step.num}, ${cell.clients} clients, ${modeName(cell)}`;
+      if (broken.has(cell.step.num)) continue;
+      try {
+        const r = await runCell(cell, opts, workers);
+        results.push(r);
+        progress(
+          `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms, loss ${r.loss}` +
+            ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)})`,
+        );
+      } catch (err) {
+        const message = (err as Error).message;
+        if (/exited with|no listening line/.test(message)) {
+          broken.add(cell.step.num);
+          const note = `step ${cell.step.num}: server failed to start (${message}), skipped`;
+          notes.push(note);
+          progress(note);
+          continue;
+        }
+        progress(`${label}: error: ${message}`);
+        results.push({
+          step: cell.step.num,
+          scenario: cell.scenario.name,
+          clients: cell.clients,
+          mode: cell.mode,
+          offered: 0,
+          delivered: Number.NaN,
+          p50: Number.NaN,
+          p99: Number.NaN,
+          sent: 0,
+          expected: 0,
+          received: 0,
+          loss: Number.NaN,
+          serverCpu: Number.NaN,
+          loadCpu: Number.NaN,
+          closed: 0,
+          corrupt: 0,
+          drops: 0,
+          error: message,
+        });
+        // A load process may be stuck mid-cell: replace them all.
+        for (const w of workers) w.stop();
+        workers.splice(0, workers.length, ...workers.map(() => LoadWorker.start()));
+      }
+    }
+  } finally {
+    for (const w of workers) w.stop();
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    tmpDir = null;
+  }
+  return { results, loadAverage, notes, seconds: (performance.now() - t0) / 1000, opts };
+}
+
+function modeName(cell: Cell): string {
+  const mode = cell.mode === "flat" ? "flat-out" : "fixed rate";
+  return cell.scenario.topology === EVERYONE ? mode : `${mode}, ${cell.scenario.name}`;
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : "?";
+}
+
+/* ============================ Main ======================================== */
+
+async function main(): Promise<void> {
+  let opts: Options;
+  try {
+    opts = parseCli(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${HELP}`);
+    process.exit(2);
+  }
+  process.once("SIGINT", () => process.exit(130)); // 'exit' kills the children.
+  const run = await runBenchmark(opts, (line) => process.stderr.write(`${line}\n`));
+  console.log(formatTable(run.results, opts.baseline));
+  const files = writeReport(run);
+  process.stderr.write(
+    `${run.seconds.toFixed(0)} s; report: ${path.relative(process.cwd(), files.report)}\n`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  void main();
+}

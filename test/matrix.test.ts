@@ -1,0 +1,340 @@
+// matrix.test.ts -- every behaviour, run against every step.
+//
+// One table says which step teaches which behaviour (`since`). A step at or
+// after `since` must show the behaviour. A step before it either lacks the
+// feature (the cell is empty) or, when the behaviour fixes a naive
+// shortcut, must still show that shortcut (`naive`): step 01 really merges
+// two lines sent in one packet. So the matrix documents the evolution, and
+// fails both when a later step regresses and when an earlier step is
+// quietly "fixed" without its README telling the story.
+
+import { type LineClient, connectClient, startServer, type RunningServer } from "./src/harness.ts";
+import { listSteps } from "./src/steps.ts";
+import { afterAll, describe, expect, it } from "vitest";
+
+interface Ctx {
+  server: RunningServer;
+  connect(): Promise<LineClient>;
+}
+
+interface Behaviour {
+  name: string;
+  /** First step that has it. */
+  since: number;
+  /** Steps from `since` on must pass this. */
+  check(ctx: Ctx): Promise<void>;
+  /** Steps before `since`: assert the known limitation. Absent: not applicable. */
+  naive?: (ctx: Ctx) => Promise<void>;
+}
+
+// Set the nick and wait until the server has really taken it: in step 01 a
+// line written right after /nick could arrive in the same read as the /nick.
+async function nick(ctx: Ctx, c: LineClient, name: string): Promise<void> {
+  await c.send(`/nick ${name}\n`);
+  await ctx.server.waitForLog(`is now known as ${name}`);
+}
+
+// Resolve once `done()` holds, checking it on every chunk `c` receives.
+function until(c: LineClient, done: () => boolean, timeoutMs = 20000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
+    const check = () => {
+      if (!done()) return;
+      clearTimeout(timer);
+      c.socket.off("data", check);
+      resolve();
+    };
+    c.socket.on("data", check);
+    check();
+  });
+}
+
+// Flood `sender`'s lines past a client that never reads. Returns the reader.
+async function floodPastSlowClient(ctx: Ctx, total: number): Promise<LineClient> {
+  const slow = await ctx.connect();
+  slow.socket.pause();
+  const sender = await ctx.connect();
+  const reader = await ctx.connect();
+  const line = `${"m".repeat(4000)}\n`;
+  for (let i = 0; i < total; i++) {
+    if (!sender.socket.write(line)) await new Promise((r) => sender.socket.once("drain", r));
+  }
+  return reader;
+}
+
+const BEHAVIOURS: Behaviour[] = [
+  {
+    name: "welcome line hints at /nick",
+    since: 1,
+    async check(ctx) {
+      const a = await connectClient(ctx.server.port, { welcome: null });
+      expect(await a.nextLine()).toBe("Welcome to Simple Chat! Use /nick <nick> to set your nick.");
+    },
+  },
+  {
+    name: "fanout excludes the sender",
+    since: 1,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("ping\n");
+      expect(await b.nextLine()).toBe("user:1> ping");
+      await b.send("pong\n");
+      expect(await a.nextLine()).toBe("user:2> pong");
+    },
+  },
+  {
+    name: "/nick renames, other commands are refused",
+    since: 1,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await nick(ctx, a, "alice");
+      await a.send("/dance\n");
+      expect(await a.nextLine()).toBe("Unsupported command");
+      await a.send("hi\n");
+      expect(await b.nextLine()).toBe("alice> hi");
+    },
+  },
+  {
+    name: "half a line waits for the rest",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("hel");
+      await a.send("lo\n");
+      expect(await b.nextLine()).toBe("user:1> hello");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("hel");
+      await b.waitForText("user:1> hel");
+      await a.send("lo\n");
+      expect(await b.nextLine()).toBe("user:1> heluser:1> lo");
+    },
+  },
+  {
+    name: "two lines in one packet are two messages",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("one\ntwo\n");
+      expect([await b.nextLine(), await b.nextLine()]).toEqual(["user:1> one", "user:1> two"]);
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("one\ntwo\n");
+      expect([await b.nextLine(), await b.nextLine()]).toEqual(["user:1> one", "two"]);
+    },
+  },
+  {
+    name: "CRLF line endings are stripped",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("telnet\r\n");
+      await b.waitForLine("user:1> telnet");
+      expect(b.received().toString()).toContain("user:1> telnet\n");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("telnet\r\n");
+      await b.waitForLine("user:1> telnet");
+      expect(b.received().toString()).toContain("user:1> telnet\r\n");
+    },
+  },
+  {
+    name: "an overlong line is refused with an error",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send(`${"x".repeat(10000)}\nshort\n`);
+      expect(await a.nextLine()).toMatch(/^ERR line too long/);
+      expect(await b.nextLine()).toBe("user:1> short");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send(`${"x".repeat(10000)}\n`);
+      await b.waitForText(`${"x".repeat(10000)}\n`);
+      expect(a.lines.filter((l) => l.startsWith("ERR"))).toEqual([]);
+    },
+  },
+  {
+    name: "a client that stops reading is dropped, the rest lose nothing",
+    since: 2,
+    async check(ctx) {
+      const reader = await floodPastSlowClient(ctx, 3000);
+      await ctx.server.waitForLog(/^Disconnected client id=1, .*output buffer over/, 20000);
+      await reader.waitForLine(() => reader.lines.length > 3000, 20000);
+    },
+    async naive(ctx) {
+      // Step 01 keeps everything for the slow client in memory, for ever:
+      // once the reader has every byte, the slow client is still connected.
+      // Lines arrive merged and split here, so count the payload bytes.
+      const reader = await floodPastSlowClient(ctx, 3000);
+      const count = (bytes: Buffer) => {
+        for (const byte of bytes) if (byte === 109) payload++; // "m"
+      };
+      let payload = 0;
+      count(reader.received());
+      reader.socket.on("data", count);
+      await until(reader, () => payload >= 3000 * 4000);
+      expect(ctx.server.logs.join("\n")).not.toMatch(/Disconnected client id=1/);
+    },
+  },
+  {
+    name: "invalid UTF-8 gets an error line",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      await a.send(Buffer.from([0xff, 0xfe, 0x0a]));
+      expect(await a.nextLine()).toBe("ERR invalid UTF-8: line discarded");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send(Buffer.from([0xff, 0xfe, 0x0a]));
+      expect(await b.nextLine()).toBe("user:1> \ufffd\ufffd");
+    },
+  },
+  {
+    name: "garbage and resets do not stop the server",
+    since: 1,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send(Buffer.from([0, 1, 2, 0xc0, 0x80, 0xed, 0xa0, 0x80, 27, 0x5b, 0x41, 10]));
+      await a.send("half a li");
+      a.socket.resetAndDestroy();
+      // Not anchored: step 01 prints messages without adding a newline.
+      await ctx.server.waitForLog(/Disconnected client id=1/);
+      const c = await ctx.connect();
+      await c.send("alive\n");
+      expect(await b.waitForLine(/> alive$/)).toMatch(/user:3> alive$/);
+    },
+  },
+  {
+    name: "nicks are unique",
+    since: 3,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await nick(ctx, a, "alice");
+      await b.send("/nick alice\n");
+      expect(await b.nextLine()).toBe("ERR nick alice is already taken");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      const c = await ctx.connect();
+      await nick(ctx, a, "alice");
+      await nick(ctx, b, "alice");
+      await a.send("one\n");
+      expect(await c.nextLine()).toBe("alice> one");
+      await b.send("two\n");
+      expect(await c.nextLine()).toBe("alice> two");
+    },
+  },
+  {
+    name: "/msg sends a private message",
+    since: 3,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await nick(ctx, b, "bob");
+      await a.send("/msg bob psst\n");
+      expect(await b.nextLine()).toBe("user:1> (private) psst");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      await a.send("/msg bob psst\n");
+      expect(await a.nextLine()).toBe("Unsupported command");
+    },
+  },
+  {
+    name: "/who lists the connected nicks",
+    since: 3,
+    async check(ctx) {
+      const a = await ctx.connect();
+      await ctx.connect();
+      await a.send("/who\n");
+      expect(await a.nextLine()).toBe("Users: user:1 user:2");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      await a.send("/who\n");
+      expect(await a.nextLine()).toBe("Unsupported command");
+    },
+  },
+  {
+    name: "2,000 clients at once",
+    since: 1,
+    async check(ctx) {
+      const clients: LineClient[] = [];
+      for (let i = 0; i < 8; i++) {
+        clients.push(...(await Promise.all(Array.from({ length: 250 }, () => ctx.connect()))));
+      }
+      await clients[0]!.send("crowd\n");
+      await Promise.all(clients.slice(1).map((c) => c.waitForLine("user:1> crowd", 15000)));
+      for (const c of clients) c.close();
+    },
+  },
+];
+
+/* ============================ Running it =================================
+ * One fresh server per cell: behaviours must not see each other's clients.
+ * ======================================================================== */
+
+const steps = listSteps();
+type Cell = "yes" | "naive" | "";
+const table = new Map<string, Map<string, Cell>>();
+
+for (const step of steps) {
+  describe(step.name, () => {
+    for (const b of BEHAVIOURS) {
+      const cell: Cell = step.num >= b.since ? "yes" : b.naive ? "naive" : "";
+      if (!table.has(b.name)) table.set(b.name, new Map());
+      table.get(b.name)!.set(step.name, cell);
+      if (cell === "") continue;
+      const run = cell === "yes" ? b.check : b.naive!;
+      it(`${cell === "naive" ? "(naive) " : ""}${b.name}`, async () => {
+        const server = await startServer(step.server);
+        const clients: LineClient[] = [];
+        try {
+          await run({
+            server,
+            connect: async () => {
+              const c = await connectClient(server.port);
+              clients.push(c);
+              return c;
+            },
+          });
+        } finally {
+          for (const c of clients) c.close();
+          await server.stop();
+        }
+      });
+    }
+  });
+}
+
+// Print the matrix: rows are behaviours, columns steps.
+afterAll(() => {
+  const cols = steps.map((s) => s.name.slice(0, 2));
+  const width = Math.max(...BEHAVIOURS.map((b) => b.name.length));
+  const mark = { yes: "✓", naive: "naive", "": "·" } as const;
+  const lines = [`${"behaviour".padEnd(width)}  ${cols.map((c) => c.padEnd(5)).join(" ")}`];
+  for (const [name, cells] of table) {
+    const row = steps.map((s) => mark[cells.get(s.name) ?? ""].padEnd(5)).join(" ");
+    lines.push(`${name.padEnd(width)}  ${row}`);
+  }
+  console.log(`\nBehaviour matrix (✓ has it, naive: the old limitation is asserted, · not yet)\n${lines.join("\n")}\n`);
+});

@@ -1,0 +1,49 @@
+// steps.ts -- the list of step folders, as every cross-step tool sees it.
+//
+// Steps are found on disk, not listed by hand: a new folder "NN-slug" under
+// steps/ joins the matrix, the consistency check, `npm start` and the
+// benchmark by existing.
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const STEPS_DIR = `${ROOT}steps/`;
+
+export interface Step {
+  /** 1 for "01-naive-fanout". */
+  num: number;
+  /** "01-naive-fanout". */
+  name: string;
+  /** Absolute folder path, with a trailing slash. */
+  dir: string;
+  server: string;
+  /** The terminal client, from step 04 on. */
+  client: string | null;
+  /** package.json's "lesson": the files this step changes. */
+  changes: string[];
+}
+
+export function listSteps(): Step[] {
+  return readdirSync(STEPS_DIR)
+    .filter((name) => /^\d\d-/.test(name) && existsSync(`${STEPS_DIR}${name}/package.json`))
+    .sort()
+    .map((name) => {
+      const dir = `${STEPS_DIR}${name}/`;
+      const pkg = JSON.parse(readFileSync(`${dir}package.json`, "utf8"));
+      const client = `${dir}src/client.ts`;
+      return {
+        num: Number(name.slice(0, 2)),
+        name,
+        dir,
+        server: `${dir}src/server.ts`,
+        client: existsSync(client) ? client : null,
+        changes: pkg.lesson?.changes ?? [],
+      };
+    });
+}
+
+// Find a step by "02", "2" or "02-buffered-io"; undefined if there is none.
+export function findStep(steps: Step[], key: string): Step | undefined {
+  return steps.find((s) => s.name === key || s.num === Number(key));
+}
