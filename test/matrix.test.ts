@@ -8,9 +8,9 @@
 // fails both when a later step regresses and when an earlier step is
 // quietly "fixed" without its README telling the story.
 
-import { type LineClient, connectClient, startServer, type RunningServer } from "./src/harness.ts";
-import { listSteps } from "./src/steps.ts";
 import { afterAll, describe, expect, it } from "vitest";
+import { connectClient, type LineClient, type RunningServer, startServer } from "./src/harness.ts";
+import { listSteps } from "./src/steps.ts";
 
 interface Ctx {
   server: RunningServer;
@@ -336,5 +336,7 @@ afterAll(() => {
     const row = steps.map((s) => mark[cells.get(s.name) ?? ""].padEnd(5)).join(" ");
     lines.push(`${name.padEnd(width)}  ${row}`);
   }
-  console.log(`\nBehaviour matrix (✓ has it, naive: the old limitation is asserted, · not yet)\n${lines.join("\n")}\n`);
+  console.log(
+    `\nBehaviour matrix (✓ has it, naive: the old limitation is asserted, · not yet)\n${lines.join("\n")}\n`,
+  );
 });
