@@ -9,10 +9,18 @@
 // quietly "fixed" without its README telling the story.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { connectClient, type LineClient, type RunningServer, startServer } from "./src/harness.ts";
-import { listSteps } from "./src/steps.ts";
+import {
+  connectClient,
+  type LineClient,
+  type RunningServer,
+  startProgram,
+  startServer,
+} from "./src/harness.ts";
+import { killAll, spawnTsInPty } from "./src/pty.ts";
+import { listSteps, type Step } from "./src/steps.ts";
 
 interface Ctx {
+  step: Step;
   server: RunningServer;
   connect(): Promise<LineClient>;
 }
@@ -287,6 +295,38 @@ const BEHAVIOURS: Behaviour[] = [
       for (const c of clients) c.close();
     },
   },
+  {
+    name: "terminal client: a message lands above the half-typed line",
+    since: 4,
+    async check(ctx) {
+      const bob = await ctx.connect();
+      const pty = spawnTsInPty(ctx.step.client!, ["127.0.0.1", String(ctx.server.port)]);
+      await pty.waitForText("Welcome to Simple Chat!");
+      pty.write("half");
+      await pty.waitForCursor(4);
+      await bob.send("hi\n");
+      const screen = await pty.waitFor("message above", (s) => s.lines.includes("user:1> hi"));
+      expect([screen.cursorLine, screen.cursor.x]).toEqual(["half", 4]);
+      pty.write(" done\r");
+      expect(await bob.nextLine()).toBe("user:2> half done");
+    },
+  },
+  {
+    // Every server speaks the same protocol: the newest client works with all.
+    name: "the newest client, piped, chats with this server",
+    since: 1,
+    async check(ctx) {
+      const bob = await ctx.connect();
+      const client = startProgram(NEWEST_CLIENT!, ["127.0.0.1", String(ctx.server.port)]);
+      await client.waitForLog("Welcome to Simple Chat!");
+      client.write("from a pipe\n");
+      expect(await bob.nextLine()).toBe("user:2> from a pipe");
+      await bob.send("to a pipe\n");
+      await client.waitForLog("user:1> to a pipe");
+      client.proc.stdin?.end();
+      expect(await client.exited).toBe(0);
+    },
+  },
 ];
 
 /* ============================ Running it =================================
@@ -294,6 +334,7 @@ const BEHAVIOURS: Behaviour[] = [
  * ======================================================================== */
 
 const steps = listSteps();
+const NEWEST_CLIENT = steps.findLast((s) => s.client !== null)?.client;
 type Cell = "yes" | "naive" | "";
 const table = new Map<string, Map<string, Cell>>();
 
@@ -310,6 +351,7 @@ for (const step of steps) {
         const clients: LineClient[] = [];
         try {
           await run({
+            step,
             server,
             connect: async () => {
               const c = await connectClient(server.port);
@@ -318,6 +360,7 @@ for (const step of steps) {
             },
           });
         } finally {
+          killAll();
           for (const c of clients) c.close();
           await server.stop();
         }

@@ -90,18 +90,18 @@ class Waiter {
   }
 }
 
-/* ============================ Servers ===================================== */
+/* ============================ Programs ==================================== */
 
-export interface RunningServer {
-  host: string;
-  port: number;
+export interface RunningProgram {
   proc: ChildProcess;
-  /** Every line the server printed, stdout and stderr. */
+  /** Every line the program printed, stdout and stderr. */
   logs: string[];
-  /** Wait for a log line that has not been waited for yet. */
+  /** Wait for a printed line that has not been waited for yet. */
   waitForLog(match: Match, timeoutMs?: number): Promise<string>;
-  /** SIGTERM, and resolve with the exit code once the process is gone. */
-  stop(): Promise<number | null>;
+  /** Write to the program's standard input. */
+  write(data: string): void;
+  /** Resolves with the exit code once the process is gone. */
+  exited: Promise<number | null>;
 }
 
 const running = new Set<ChildProcess>();
@@ -109,26 +109,25 @@ process.once("exit", () => {
   for (const proc of running) proc.kill("SIGKILL");
 });
 
-// Start `serverFile` (a .ts entry point) as a reader would, on port 0, and
-// resolve once it prints "listening on <host>:<port>". One process, not the
-// two that the `tsx` binary starts, so that a kill really frees the port.
-export async function startServer(
-  serverFile: URL | string,
+// Start a .ts entry point as `node --import tsx file ...args`: one process,
+// not the two that the `tsx` binary starts, so that a kill really frees
+// its port.
+export function startProgram(
+  file: URL | string,
   args: string[] = [],
   env: Record<string, string> = {},
-): Promise<RunningServer> {
-  const file = serverFile instanceof URL ? fileURLToPath(serverFile) : serverFile;
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", file, "--host", "127.0.0.1", "--port", "0", ...args],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
-  );
+): RunningProgram {
+  const path = file instanceof URL ? fileURLToPath(file) : file;
+  const proc = spawn(process.execPath, ["--import", "tsx", path, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   running.add(proc);
   const log = new Waiter();
   const exited = new Promise<number | null>((resolve) => {
     proc.once("exit", (code) => {
       running.delete(proc);
-      log.end(`server exited with ${code}`);
+      log.end(`exited with ${code}`);
       resolve(code);
     });
   });
@@ -141,14 +140,39 @@ export async function startServer(
       for (const line of parts) log.push(line);
     });
   }
-  const ready = await log.wait(/^listening on /, 15000, "server start");
-  const [, host, port] = /^listening on (.*):(\d+)$/.exec(ready) ?? [];
   return {
-    host: host ?? "127.0.0.1",
-    port: Number(port),
     proc,
     logs: log.items,
-    waitForLog: (match, timeoutMs = DEFAULT_TIMEOUT) => log.wait(match, timeoutMs, "server log"),
+    waitForLog: (match, timeoutMs = DEFAULT_TIMEOUT) => log.wait(match, timeoutMs, "output"),
+    write: (data) => proc.stdin?.write(data),
+    exited,
+  };
+}
+
+/* ============================ Servers ===================================== */
+
+export interface RunningServer extends RunningProgram {
+  host: string;
+  port: number;
+  /** SIGTERM, and resolve with the exit code once the process is gone. */
+  stop(): Promise<number | null>;
+}
+
+// Start `serverFile` as a reader would, on port 0, and resolve once it
+// prints "listening on <host>:<port>".
+export async function startServer(
+  serverFile: URL | string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  const program = startProgram(serverFile, ["--host", "127.0.0.1", "--port", "0", ...args], env);
+  const ready = await program.waitForLog(/^listening on /, 15000);
+  const [, host, port] = /^listening on (.*):(\d+)$/.exec(ready) ?? [];
+  const { proc, exited } = program;
+  return {
+    ...program,
+    host: host ?? "127.0.0.1",
+    port: Number(port),
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
       return exited;
