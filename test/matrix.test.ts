@@ -296,6 +296,52 @@ const BEHAVIOURS: Behaviour[] = [
     },
   },
   {
+    name: "encrypted chat: the server relays only ciphertext",
+    since: 6,
+    async check(ctx) {
+      const sniffer = await ctx.connect();
+      const key = { SMALLCHAT_KEY: "matrix passphrase" };
+      const start = (nick: string) =>
+        startProgram(ctx.step.client!, ["127.0.0.1", String(ctx.server.port), "--nick", nick], key);
+      const alice = start("alice");
+      const bob = start("bob");
+      await ctx.server.waitForLog("is now known as alice");
+      await ctx.server.waitForLog("is now known as bob");
+      alice.write("meet at the old mill\n");
+      await bob.waitForLog("[e2e] alice> meet at the old mill");
+      expect(await sniffer.waitForLine(/^alice> /)).toMatch(/^alice> ~sc1 [A-Za-z0-9+/=]+$/);
+      expect(sniffer.received().toString()).not.toContain("old mill");
+      expect(ctx.server.logs.join("\n")).not.toContain("old mill");
+    },
+  },
+  {
+    name: "channels: a line reaches its channel only",
+    since: 7,
+    async check(ctx) {
+      const [a, b, c] = [await ctx.connect(), await ctx.connect(), await ctx.connect()];
+      await a.send("/join #rust\n");
+      expect(await a.nextLine()).toBe("* now talking in #rust");
+      await b.send("/join #rust\n");
+      expect(await b.nextLine()).toBe("* now talking in #rust");
+      expect(await a.nextLine()).toBe("#rust * user:2 joined");
+      await a.send("in rust\n");
+      expect(await b.nextLine()).toBe("#rust user:1> in rust");
+      await b.send("/part #rust\n");
+      expect(await a.waitForLine(/^#rust \*/)).toBe("#rust * user:2 left");
+      // The lobby still reaches everybody, unprefixed; and c, never in #rust,
+      // heard nothing of it: the reply to its /who is the first line it gets.
+      await c.send("in the lobby\n");
+      expect(await b.waitForLine(/in the lobby/)).toBe("user:3> in the lobby");
+      await c.send("/who\n");
+      expect(await c.nextLine()).toMatch(/^Users: /);
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      await a.send("/join #rust\n");
+      expect(await a.nextLine()).toBe("Unsupported command");
+    },
+  },
+  {
     name: "terminal client: a message lands above the half-typed line",
     since: 4,
     async check(ctx) {
