@@ -10,6 +10,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  closeAll,
   connectClient,
   type LineClient,
   type RunningServer,
@@ -292,7 +293,6 @@ const BEHAVIOURS: Behaviour[] = [
       }
       await clients[0]!.send("crowd\n");
       await Promise.all(clients.slice(1).map((c) => c.waitForLine("user:1> crowd", 15000)));
-      for (const c of clients) c.close();
     },
   },
   {
@@ -394,20 +394,11 @@ for (const step of steps) {
       const run = cell === "yes" ? b.check : b.naive!;
       it(`${cell === "naive" ? "(naive) " : ""}${b.name}`, async () => {
         const server = await startServer(step.server);
-        const clients: LineClient[] = [];
         try {
-          await run({
-            step,
-            server,
-            connect: async () => {
-              const c = await connectClient(server.port);
-              clients.push(c);
-              return c;
-            },
-          });
+          await run({ step, server, connect: () => connectClient(server.port) });
         } finally {
           killAll();
-          for (const c of clients) c.close();
+          closeAll();
           await server.stop();
         }
       });

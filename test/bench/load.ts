@@ -121,6 +121,7 @@ interface BenchClient {
   welcomed: boolean;
   tail: Buffer | null; // Bytes from a marker that the last read cut.
   syncSeen: number;
+  barrier: { text: string; done: () => void } | null; // Waiting for the setup's barrier reply.
   seq: number;
   sentCount: number; // Warm-up + measured, for fixed-rate pacing.
   offset: number; // Fixed rate: where in its period this client sends.
@@ -130,6 +131,8 @@ interface BenchClient {
 }
 
 const MARK = Buffer.from("~b ");
+const BARRIER = "/bench-barrier";
+const BARRIER_REPLY = "Unsupported command";
 const END_1 = 0x7e; // "~"
 const END_2 = 0x65; // "e"
 const SPACE = 0x20;
@@ -177,6 +180,7 @@ class Load {
         welcomed: false,
         tail: null,
         syncSeen: 0,
+        barrier: null,
         seq: 0,
         sentCount: 0,
         offset: k / req.count,
@@ -201,6 +205,13 @@ class Load {
               chunk = chunk.subarray(nl + 1);
               if (chunk.length === 0) return;
             }
+            if (c.barrier !== null) {
+              c.barrier.text += chunk.toString("latin1");
+              if (c.barrier.text.includes(BARRIER_REPLY)) {
+                c.barrier.done();
+                c.barrier = null;
+              }
+            }
             this.onData(c, chunk);
           });
           socket.on("error", (err) => {
@@ -215,10 +226,18 @@ class Load {
       );
     }
     await Promise.all(welcomes);
+    // Setup lines, then a command every step refuses with a reply: the
+    // server handles a client's lines in order, so the reply proves that
+    // the setup (every /join) has taken effect. Only then can the sync
+    // round's hellos reach whole groups.
+    const barriers: Promise<void>[] = [];
     for (const [k, c] of this.clients.entries()) {
       const lines = req.setup[k] ?? [];
-      if (lines.length > 0) c.socket.write(lines.map((l) => `${l}\n`).join(""));
+      if (lines.length === 0) continue;
+      barriers.push(new Promise((done) => (c.barrier = { text: "", done })));
+      c.socket.write([...lines, BARRIER].map((l) => `${l}\n`).join(""));
     }
+    await Promise.all(barriers);
     // Pair each sender with the next of our clients in its group.
     const byGroup = new Map<number, BenchClient[]>();
     for (const c of this.clients) byGroup.set(c.group, [...(byGroup.get(c.group) ?? []), c]);
@@ -233,11 +252,10 @@ class Load {
     }
   }
 
-  // The sync round, for topologies with setup lines: the server handles a
-  // client's lines in order, so once client i has heard client j's hello,
-  // j's setup was done, and so was i's (or i would not be in j's group).
-  // When every client has heard every other member of its group, every
-  // /join has taken effect, and the load can start.
+  // The sync round, for topologies with setup lines: every setup is done
+  // (open() waited for the barriers), so every hello reaches its whole
+  // group. When every client has heard every other member of its group,
+  // the connections are warm and the load can start.
   async sync(timeoutMs: number): Promise<void> {
     this.phase = "s";
     const now = nowMicros();

@@ -109,10 +109,32 @@ process.once("exit", () => {
   for (const proc of running) proc.kill("SIGKILL");
 });
 
+// What a test started and did not stop itself: programs other than servers,
+// and client sockets. closeAll() (in an afterEach) ends them, so a failed
+// test never leaves a client behind to hear the next test's messages.
+const started = { programs: new Set<RunningProgram>(), clients: new Set<LineClient>() };
+
+export function closeAll(): void {
+  for (const program of started.programs) program.proc.kill();
+  for (const client of started.clients) client.close();
+  started.programs.clear();
+  started.clients.clear();
+}
+
 // Start a .ts entry point as `node --import tsx file ...args`: one process,
 // not the two that the `tsx` binary starts, so that a kill really frees
-// its port.
+// its port. closeAll() ends it.
 export function startProgram(
+  file: URL | string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): RunningProgram {
+  const program = launch(file, args, env);
+  started.programs.add(program);
+  return program;
+}
+
+function launch(
   file: URL | string,
   args: string[] = [],
   env: Record<string, string> = {},
@@ -165,7 +187,7 @@ export async function startServer(
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<RunningServer> {
-  const program = startProgram(serverFile, ["--host", "127.0.0.1", "--port", "0", ...args], env);
+  const program = launch(serverFile, ["--host", "127.0.0.1", "--port", "0", ...args], env);
   const ready = await program.waitForLog(/^listening on /, 15000);
   const [, host, port] = /^listening on (.*):(\d+)$/.exec(ready) ?? [];
   const { proc, exited } = program;
@@ -254,6 +276,7 @@ export async function connectClient(
     closed,
     close: () => socket.destroy(),
   };
+  started.clients.add(client);
   if (welcome !== null) await client.waitForLine(welcome);
   return client;
 }

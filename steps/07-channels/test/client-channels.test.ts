@@ -6,6 +6,7 @@
 // its own nicks and channel names.
 
 import {
+  closeAll,
   connectClient,
   type LineClient,
   type RunningProgram,
@@ -22,8 +23,6 @@ const SERVER = new URL("../src/server.ts", import.meta.url);
 const KEY = "correct horse battery staple";
 
 let server: RunningServer;
-const programs: RunningProgram[] = [];
-const sockets: LineClient[] = [];
 
 beforeAll(async () => {
   server = await startServer(SERVER);
@@ -32,8 +31,7 @@ afterAll(async () => {
   await server?.stop();
 });
 afterEach(() => {
-  for (const p of programs.splice(0)) p.proc.kill();
-  for (const s of sockets.splice(0)) s.close();
+  closeAll();
   killAll();
 });
 
@@ -41,7 +39,6 @@ afterEach(() => {
 async function keyed(nick: string): Promise<RunningProgram> {
   const args = ["127.0.0.1", String(server.port), "--nick", nick];
   const program = startProgram(CLIENT, args, { SMALLCHAT_KEY: KEY });
-  programs.push(program);
   await program.waitForLog(/^Welcome/);
   return program;
 }
@@ -54,7 +51,6 @@ async function join(client: RunningProgram, channel: string): Promise<void> {
 // A raw socket named `nick`, talking in the last of `channels` it joined.
 async function observer(nick: string, channels: string[] = []): Promise<LineClient> {
   const socket = await connectClient(server.port);
-  sockets.push(socket);
   await socket.send(`/nick ${nick}\n${channels.map((c) => `/join ${c}\n`).join("")}/who\n`);
   const users = await socket.waitForLine(/^Users: /);
   expect(users.split(" ")).toContain(nick);

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  closeAll,
   connectClient,
   type LineClient,
   type RunningProgram,
@@ -30,8 +31,6 @@ const KEY = "correct horse battery staple";
 const OTHER_KEY = "incorrect horse battery staple";
 
 let server: RunningServer;
-const programs: RunningProgram[] = [];
-const sockets: LineClient[] = [];
 
 beforeAll(async () => {
   server = await startServer(SERVER);
@@ -40,15 +39,13 @@ afterAll(async () => {
   await server?.stop();
 });
 afterEach(() => {
-  for (const p of programs.splice(0)) p.proc.kill();
-  for (const s of sockets.splice(0)) s.close();
+  closeAll();
   killAll();
 });
 
 // A piped client, past the server's welcome line.
 async function client(args: string[], env: Record<string, string>): Promise<RunningProgram> {
   const program = startProgram(CLIENT, ["127.0.0.1", String(server.port), ...args], env);
-  programs.push(program);
   await program.waitForLog(/^Welcome/);
   return program;
 }
@@ -61,7 +58,6 @@ function keyed(nick: string, key = KEY): Promise<RunningProgram> {
 // server has handled the /nick before it).
 async function observer(nick: string): Promise<LineClient> {
   const socket = await connectClient(server.port);
-  sockets.push(socket);
   await socket.send(`/nick ${nick}\n/who\n`);
   const users = await socket.waitForLine(/^Users: /);
   expect(users.split(" ")).toContain(nick);
