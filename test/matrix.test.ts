@@ -305,8 +305,9 @@ const BEHAVIOURS: Behaviour[] = [
         startProgram(ctx.step.client!, ["127.0.0.1", String(ctx.server.port), "--nick", nick], key);
       const alice = start("alice");
       const bob = start("bob");
-      await ctx.server.waitForLog("is now known as alice");
-      await ctx.server.waitForLog("is now known as bob");
+      // Either may be first: a wait passes over the lines before its match.
+      await ctx.server.waitForLog(/is now known as (alice|bob)$/);
+      await ctx.server.waitForLog(/is now known as (alice|bob)$/);
       alice.write("meet at the old mill\n");
       await bob.waitForLog("[e2e] alice> meet at the old mill");
       expect(await sniffer.waitForLine(/^alice> /)).toMatch(/^alice> ~sc1 [A-Za-z0-9+/=]+$/);

@@ -96,7 +96,7 @@ export interface RunningProgram {
   proc: ChildProcess;
   /** Every line the program printed, stdout and stderr. */
   logs: string[];
-  /** Wait for a printed line that has not been waited for yet. */
+  /** Wait for a printed line after the last one waited for (lines in between are passed over). */
   waitForLog(match: Match, timeoutMs?: number): Promise<string>;
   /** Write to the program's standard input. */
   write(data: string): void;
@@ -212,7 +212,7 @@ export interface LineClient {
   received(): Buffer;
   /** Wait until the bytes received so far (as UTF-8) contain `text`. */
   waitForText(text: string, timeoutMs?: number): Promise<void>;
-  /** Wait for a received line that has not been waited for yet. */
+  /** Wait for a received line after the last one waited for (lines in between are passed over). */
   waitForLine(match: Match, timeoutMs?: number): Promise<string>;
   /** Wait for the next line, whatever it is. */
   nextLine(timeoutMs?: number): Promise<string>;
