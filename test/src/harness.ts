@@ -285,3 +285,61 @@ export async function connectClient(
 export function connectClients(port: number, n: number): Promise<LineClient[]> {
   return Promise.all(Array.from({ length: n }, () => connectClient(port)));
 }
+
+/* ============================ Floods ======================================
+ * To prove that a client which stops reading is dropped while the others
+ * lose nothing, a test must send more than the kernel buffers plus the
+ * server's 1 MiB output limit, fast, without making the *reader* fall
+ * behind too: on a busy CI machine a test process that floods flat out
+ * reads too slowly to keep up, and the server rightly drops it as well.
+ * So the flood goes in batches, each sent only once the reader has every
+ * byte of the one before: the reader is never more than a batch behind,
+ * the client that never reads falls behind by everything.
+ * ======================================================================== */
+
+export const FLOOD_LINE = `${"z".repeat(4000)}\n`;
+
+// Send `lines` copies of FLOOD_LINE from `sender`, `batch` at a time, and
+// resolve once `reader` has received all their payload ("z" bytes: no
+// server text contains a "z", and merged or split lines still count).
+export async function floodPaced(
+  sender: LineClient,
+  reader: LineClient,
+  lines = 3000,
+  batch = 50,
+): Promise<void> {
+  const payload = FLOOD_LINE.length - 1;
+  let seen = 0;
+  const count = (bytes: Buffer) => {
+    for (const byte of bytes) if (byte === 0x7a) seen++;
+  };
+  count(reader.received());
+  const base = seen;
+  let wake = () => {};
+  const onData = (chunk: Buffer) => {
+    count(chunk);
+    wake();
+  };
+  reader.socket.on("data", onData);
+  try {
+    for (let sent = 0; sent < lines; sent += batch) {
+      const n = Math.min(batch, lines - sent);
+      await sender.send(FLOOD_LINE.repeat(n));
+      const target = base + (sent + n) * payload;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`reader got ${seen - base} of ${target - base} flood bytes`)),
+          20000,
+        );
+        wake = () => {
+          if (seen < target) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        wake();
+      });
+    }
+  } finally {
+    reader.socket.off("data", onData);
+  }
+}

@@ -1,6 +1,12 @@
 // buffered-io.test.ts -- lines are reassembled, and every buffer has a limit.
 
-import { connectClient, type RunningServer, startServer } from "@smallchat/test/harness";
+import {
+  connectClient,
+  FLOOD_LINE,
+  floodPaced,
+  type RunningServer,
+  startServer,
+} from "@smallchat/test/harness";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const SERVER = new URL("../src/server.ts", import.meta.url);
@@ -59,14 +65,11 @@ describe("output buffer", () => {
     slow.socket.pause(); // Never read again: the kernel buffers fill, then ours.
     const sender = await connectClient(server.port);
     const reader = await connectClient(server.port);
-    const line = `${"m".repeat(4000)}\n`;
-    const total = 3000; // ~12 MB: more than the kernel buffers plus our 1 MiB limit.
-    for (let i = 0; i < total; i++) {
-      if (!sender.socket.write(line)) await new Promise((r) => sender.socket.once("drain", r));
-    }
+    // 3,000 lines, ~12 MB: more than the kernel buffers plus our 1 MiB limit.
+    await floodPaced(sender, reader, 3000);
     await server.waitForLog(/^Disconnected client id=1, .*output buffer over 1048576 bytes/, 20000);
-    await reader.waitForLine((_l) => reader.lines.length >= total, 20000);
-    expect(reader.lines.filter((l) => l.endsWith(`> ${"m".repeat(4000)}`))).toHaveLength(total);
+    const flood = `user:2> ${FLOOD_LINE.trimEnd()}`;
+    expect(reader.lines.filter((l) => l === flood)).toHaveLength(3000);
   });
 
   it("survives a connection reset in the middle of a line", async () => {

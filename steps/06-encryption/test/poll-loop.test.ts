@@ -2,6 +2,7 @@
 
 import {
   connectClient,
+  floodPaced,
   type LineClient,
   type RunningServer,
   startServer,
@@ -71,16 +72,11 @@ describe("backpressure", () => {
     slow.socket.pause(); // Never read again: the kernel buffers fill, then ours.
     const sender = await connectClient(server.port);
     const reader = await connectClient(server.port);
-    const line = `${"m".repeat(4000)}\n`;
-    const total = 3000; // ~12 MB: more than the kernel buffers plus our 1 MiB limit.
-    for (let i = 0; i < total; i++) {
-      if (!sender.socket.write(line)) await new Promise((r) => sender.socket.once("drain", r));
-    }
+    await floodPaced(sender, reader, 3000); // ~12 MB: more than the kernel buffers plus 1 MiB.
     await server.waitForLog(
       /^Disconnected client id=1, nick=slow: output buffer over 1048576 bytes \(client not reading\)$/,
       20000,
     );
-    await reader.waitForLine((_l) => reader.lines.length >= total, 20000);
     slow.close();
 
     // Back, under the same nick: the dropped client left nothing behind.
