@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach } from "vitest";
 
 export const DEFAULT_TIMEOUT = 5000;
 
@@ -342,4 +343,21 @@ export async function floodPaced(
   } finally {
     reader.socket.off("data", onData);
   }
+}
+
+// Start a fresh server before each test of the calling file and stop it
+// after: tests must not hear each other's clients. Returns the running
+// test's server.
+export function serverForEachTest(file: URL | string, args: string[] = []): () => RunningServer {
+  let server: RunningServer | undefined;
+  beforeEach(async () => {
+    server = await startServer(file, args);
+  });
+  afterEach(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error("serverForEachTest: no test is running");
+    return server;
+  };
 }
