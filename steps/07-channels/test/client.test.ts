@@ -44,13 +44,15 @@ function startClient(port: number): PtySession {
 // Run the client from a shell that, once the client is gone, prints its
 // exit status and the terminal's modes: that is how we see whether the
 // terminal was given back (`stty -a` says "icanon" and "echo", not
-// "-icanon" and "-echo" as in raw mode).
+// "-icanon" and "-echo" as in raw mode). Then the shell waits for a line
+// that never comes (afterEach kills it): node-pty can report a program's
+// exit before the last of its output, and that output is the proof.
 function startClientInShell(port: number): PtySession {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   const command = [process.execPath, ...tsNodeArgs(CLIENT, ["127.0.0.1", String(port)])]
     .map(quote)
     .join(" ");
-  return spawnInPty("/bin/sh", ["-c", `${command}; echo "exit=$?"; stty -a`]);
+  return spawnInPty("/bin/sh", ["-c", `${command}; echo "exit=$?"; stty -a; read -r _`]);
 }
 
 function expectCookedTerminal(screen: Screen): void {
