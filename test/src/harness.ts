@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 
 export const DEFAULT_TIMEOUT = 5000;
 
@@ -347,17 +347,36 @@ export async function floodPaced(
 
 // Start a fresh server before each test of the calling file and stop it
 // after: tests must not hear each other's clients. Returns the running
-// test's server.
+// test's server. Clients and programs a test started are closed after it.
 export function serverForEachTest(file: URL | string, args: string[] = []): () => RunningServer {
   let server: RunningServer | undefined;
   beforeEach(async () => {
     server = await startServer(file, args);
   });
   afterEach(async () => {
+    closeAll();
     await server?.stop();
   });
   return () => {
     if (server === undefined) throw new Error("serverForEachTest: no test is running");
+    return server;
+  };
+}
+
+// One server for every test of the calling file, for tests that keep out
+// of each other's way (their own nicks, their own channels). Clients and
+// programs a test started are still closed after it.
+export function serverForAllTests(file: URL | string, args: string[] = []): () => RunningServer {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(file, args);
+  });
+  afterEach(() => closeAll());
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error("serverForAllTests: the server has not started");
     return server;
   };
 }

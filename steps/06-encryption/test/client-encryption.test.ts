@@ -12,16 +12,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  closeAll,
   connectClient,
   type LineClient,
   type RunningProgram,
-  type RunningServer,
+  serverForAllTests,
   startProgram,
-  startServer,
 } from "@smallchat/test/harness";
 import { killAll, spawnTsInPty } from "@smallchat/test/pty";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createSecretBox, deriveMasterKey } from "../src/encryption.ts";
 
 const CLIENT = new URL("../src/client.ts", import.meta.url);
@@ -30,22 +28,12 @@ const SERVER = new URL("../src/server.ts", import.meta.url);
 const KEY = "correct horse battery staple";
 const OTHER_KEY = "incorrect horse battery staple";
 
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer(SERVER);
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(() => {
-  closeAll();
-  killAll();
-});
+const server = serverForAllTests(SERVER);
+afterEach(() => killAll());
 
 // A piped client, past the server's welcome line.
 async function client(args: string[], env: Record<string, string>): Promise<RunningProgram> {
-  const program = startProgram(CLIENT, ["127.0.0.1", String(server.port), ...args], env);
+  const program = startProgram(CLIENT, ["127.0.0.1", String(server().port), ...args], env);
   await program.waitForLog(/^Welcome/);
   return program;
 }
@@ -57,7 +45,7 @@ function keyed(nick: string, key = KEY): Promise<RunningProgram> {
 // A raw socket, named `nick` before it returns (/who answers after the
 // server has handled the /nick before it).
 async function observer(nick: string): Promise<LineClient> {
-  const socket = await connectClient(server.port);
+  const socket = await connectClient(server().port);
   await socket.send(`/nick ${nick}\n/who\n`);
   const users = await socket.waitForLine(/^Users: /);
   expect(users.split(" ")).toContain(nick);
@@ -83,7 +71,7 @@ describe("encrypted chat", () => {
     await alice.waitForLog("[e2e] bob-1> (private) and the fox at dawn");
 
     expect(sniffer.received().toString("utf8")).not.toMatch(/eagle|fox/);
-    expect(server.logs.join("\n")).not.toMatch(/eagle|fox/);
+    expect(server().logs.join("\n")).not.toMatch(/eagle|fox/);
   });
 
   it("shows a tampered line as could-not-decrypt", async () => {
@@ -122,7 +110,7 @@ describe("encrypted chat", () => {
 
     // Alice leaves; mallory takes her nick and says the same thing again.
     alice.proc.kill();
-    await server.waitForLog(/^Disconnected client id=\d+, nick=alice-4:/);
+    await server().waitForLog(/^Disconnected client id=\d+, nick=alice-4:/);
     await mallory.send("/nick alice-4\n/who\n");
     expect((await mallory.waitForLine(/^Users: /)).split(" ")).toContain("alice-4");
     await mallory.send(`${sealed}\n`);
@@ -213,7 +201,7 @@ describe("interactive client with a passphrase", () => {
   it("prints a verified message above the half-typed line", async () => {
     const sniffer = await observer("sniffer-11");
     const alice = await keyed("alice-11");
-    const pty = spawnTsInPty(CLIENT, ["127.0.0.1", String(server.port), "--nick", "tty-11"], {
+    const pty = spawnTsInPty(CLIENT, ["127.0.0.1", String(server().port), "--nick", "tty-11"], {
       env: { SMALLCHAT_KEY: KEY },
     });
     await pty.waitForText("Welcome to Simple Chat!");

@@ -7,7 +7,7 @@
 
 import { spawn } from "node:child_process";
 import net from "node:net";
-import { connectClient, type RunningServer, startServer } from "@smallchat/test/harness";
+import { connectClient, serverForAllTests, startServer } from "@smallchat/test/harness";
 import {
   killAll,
   type PtySession,
@@ -16,7 +16,7 @@ import {
   spawnTsInPty,
   tsNodeArgs,
 } from "@smallchat/test/pty";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 const CLIENT = new URL("../src/client.ts", import.meta.url);
 const SERVER = new URL("../src/server.ts", import.meta.url);
@@ -28,13 +28,7 @@ const HOME = "\x1b[H";
 const CTRL_C = "\x03";
 const CTRL_D = "\x04";
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer(SERVER);
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = serverForAllTests(SERVER);
 afterEach(() => killAll());
 
 function startClient(port: number): PtySession {
@@ -74,8 +68,8 @@ async function freePort(): Promise<number> {
 
 describe("interactive client", () => {
   it("prints a message above the half-typed line and redraws the line and cursor", async () => {
-    const bob = await connectClient(server.port);
-    const pty = startClient(server.port);
+    const bob = await connectClient(server().port);
+    const pty = startClient(server().port);
     await pty.waitForText("Welcome to Simple Chat!");
 
     pty.write(`héllo 中文${LEFT}`); // The cursor now sits before 文: 6 + 2 columns in.
@@ -106,8 +100,8 @@ describe("interactive client", () => {
   });
 
   it("sends each line of a multi-line paste", async () => {
-    const bob = await connectClient(server.port);
-    const pty = startClient(server.port);
+    const bob = await connectClient(server().port);
+    const pty = startClient(server().port);
     await pty.waitForText("Welcome to Simple Chat!");
     pty.write("pasted one\rpasted two\r"); // One read: the terminal sends a paste at once.
     await bob.waitForLine(/^user:\d+> pasted one$/);
@@ -118,8 +112,8 @@ describe("interactive client", () => {
   });
 
   it("scrolls a line longer than the terminal sideways instead of wrapping it", async () => {
-    const bob = await connectClient(server.port);
-    const pty = startClient(server.port);
+    const bob = await connectClient(server().port);
+    const pty = startClient(server().port);
     await pty.waitForText("Welcome to Simple Chat!");
     const long = Array.from({ length: 100 }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
 
@@ -142,7 +136,7 @@ describe("interactive client", () => {
   });
 
   it("redraws the input line for the new width when the terminal is resized", async () => {
-    const pty = startClient(server.port);
+    const pty = startClient(server().port);
     await pty.waitForText("Welcome to Simple Chat!");
     const text = "0123456789".repeat(6);
     pty.write(text);
@@ -174,7 +168,7 @@ describe("interactive client", () => {
 
 describe("leaving", () => {
   it("Ctrl-C exits 0 and gives the terminal back", async () => {
-    const pty = startClientInShell(server.port);
+    const pty = startClientInShell(server().port);
     await pty.waitForText("Welcome to Simple Chat!");
     pty.write("half typed");
     await pty.waitForText("half typed");
@@ -185,7 +179,7 @@ describe("leaving", () => {
   });
 
   it("Ctrl-D deletes on a non-empty line and exits on an empty one", async () => {
-    const pty = startClientInShell(server.port);
+    const pty = startClientInShell(server().port);
     await pty.waitForText("Welcome to Simple Chat!");
     pty.write(`ab${LEFT}${CTRL_D}`);
     await pty.waitFor("b deleted", (s) => s.cursorLine === "a" && s.cursor.x === 1);
@@ -222,10 +216,10 @@ describe("leaving", () => {
 
 describe("piped client", () => {
   it("sends stdin's lines, prints received lines, exits 0 at the end of input", async () => {
-    const bob = await connectClient(server.port);
+    const bob = await connectClient(server().port);
     const proc = spawn(
       process.execPath,
-      tsNodeArgs(CLIENT, ["--host", "127.0.0.1", "--port", String(server.port)]),
+      tsNodeArgs(CLIENT, ["--host", "127.0.0.1", "--port", String(server().port)]),
     );
     let stdout = "";
     let waiting: (() => void) | null = null;

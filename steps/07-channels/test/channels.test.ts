@@ -9,10 +9,9 @@ import {
   connectClient,
   connectClients,
   type LineClient,
-  type RunningServer,
-  startServer,
+  serverForEachTest,
 } from "@smallchat/test/harness";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Channels } from "../src/channels.ts";
 
 /* ============================ channels.ts alone ========================== */
@@ -83,19 +82,12 @@ describe("Channels (no sockets)", () => {
 
 /* ============================ The server ================================= */
 
-const SERVER = new URL("../src/server.ts", import.meta.url);
-let server: RunningServer;
-
-beforeEach(async () => {
-  server = await startServer(SERVER);
-});
-afterEach(async () => {
-  await server.stop();
-});
+// A fresh server for every test: tests must not hear each other's clients.
+const server = serverForEachTest(new URL("../src/server.ts", import.meta.url));
 
 async function nick(c: LineClient, name: string): Promise<void> {
   await c.send(`/nick ${name}\n`);
-  await server.waitForLog(new RegExp(`is now known as ${name}$`));
+  await server().waitForLog(new RegExp(`is now known as ${name}$`));
 }
 
 async function join(c: LineClient, channel: string): Promise<void> {
@@ -108,7 +100,7 @@ async function join(c: LineClient, channel: string): Promise<void> {
 async function trio(): Promise<[LineClient, LineClient, LineClient]> {
   const clients: LineClient[] = [];
   for (const name of ["alice", "bob", "carol"]) {
-    const c = await connectClient(server.port);
+    const c = await connectClient(server().port);
     await nick(c, name);
     clients.push(c);
   }
@@ -240,7 +232,7 @@ describe("channels", () => {
     expect(await c.nextLine()).toBe("Channels: #lobby(2) #y(1)");
     expect(await c.nextLine()).toBe("Names #lobby: bob carol");
     // The name and the channels are free for the next client.
-    const again = await connectClient(server.port);
+    const again = await connectClient(server().port);
     await nick(again, "alice");
     await join(again, "#x");
     await c.send("/names #x\n");
@@ -262,7 +254,7 @@ describe("channels", () => {
 
 describe("names and limits", () => {
   it("rejects bad channel names, echoing them (cut short)", async () => {
-    const a = await connectClient(server.port);
+    const a = await connectClient(server().port);
     const long = `#${"x".repeat(40)}`;
     await a.send(
       `/join rust\n/join #\n/join #a b\n/join ${long}\n/join #a\x07b\n/join #a,#b\n/part rust\n`,
@@ -286,13 +278,13 @@ describe("names and limits", () => {
   });
 
   it("refuses nicks that would read as a channel", async () => {
-    const a = await connectClient(server.port);
+    const a = await connectClient(server().port);
     await a.send("/nick #rust\n");
     expect(await a.nextLine()).toBe("ERR nicks cannot start with #: channels do");
   });
 
   it("lets a client be in at most 10 channels, #lobby included", async () => {
-    const a = await connectClient(server.port);
+    const a = await connectClient(server().port);
     const nine = Array.from({ length: 9 }, (_, i) => `/join #c${i}\n`).join("");
     await a.send(`${nine}/join #tenth\n/join #c3\n`);
     await a.waitForLine("* now talking in #c8");
@@ -307,14 +299,14 @@ describe("names and limits", () => {
     // 111 clients x 9 channels each + #lobby = 1,000 channels. Each client
     // sends its nine /join lines in one write.
     const clients: LineClient[] = [];
-    for (let i = 0; i < 111; i += 37) clients.push(...(await connectClients(server.port, 37)));
+    for (let i = 0; i < 111; i += 37) clients.push(...(await connectClients(server().port, 37)));
     await Promise.all(
       clients.map(async (c, i) => {
         await c.send(Array.from({ length: 9 }, (_, j) => `/join #c${i}-${j}\n`).join(""));
         await c.waitForLine(`* now talking in #c${i}-8`, 15000);
       }),
     );
-    const late = await connectClient(server.port);
+    const late = await connectClient(server().port);
     await late.send("/join #one-more\n/join #c5-5\n/list\n");
     expect(await late.nextLine()).toBe("ERR too many channels on this server (max 1000)");
     expect(await late.nextLine()).toBe("* now talking in #c5-5"); // Existing: fine.
@@ -324,7 +316,7 @@ describe("names and limits", () => {
     expect(list.endsWith(" #lobby(112)")).toBe(true); // "#c" sorts before "#l".
     // A client leaving takes its nine channels with it: room again.
     clients[0]!.close();
-    await server.waitForLog(/^Disconnected client id=\d+,/);
+    await server().waitForLog(/^Disconnected client id=\d+,/);
     await late.send("/join #one-more\n/list\n");
     expect(await late.nextLine()).toBe("* now talking in #one-more");
     expect((await late.nextLine()).split(" ")).toHaveLength(1 + 1000 - 9 + 1);

@@ -6,38 +6,26 @@
 // its own nicks and channel names.
 
 import {
-  closeAll,
   connectClient,
   type LineClient,
   type RunningProgram,
-  type RunningServer,
+  serverForAllTests,
   startProgram,
-  startServer,
 } from "@smallchat/test/harness";
 import { killAll, spawnTsInPty } from "@smallchat/test/pty";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 const CLIENT = new URL("../src/client.ts", import.meta.url);
 const SERVER = new URL("../src/server.ts", import.meta.url);
 
 const KEY = "correct horse battery staple";
 
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer(SERVER);
-});
-afterAll(async () => {
-  await server?.stop();
-});
-afterEach(() => {
-  closeAll();
-  killAll();
-});
+const server = serverForAllTests(SERVER);
+afterEach(() => killAll());
 
 // A piped client with the passphrase, past the server's welcome line.
 async function keyed(nick: string): Promise<RunningProgram> {
-  const args = ["127.0.0.1", String(server.port), "--nick", nick];
+  const args = ["127.0.0.1", String(server().port), "--nick", nick];
   const program = startProgram(CLIENT, args, { SMALLCHAT_KEY: KEY });
   await program.waitForLog(/^Welcome/);
   return program;
@@ -50,7 +38,7 @@ async function join(client: RunningProgram, channel: string): Promise<void> {
 
 // A raw socket named `nick`, talking in the last of `channels` it joined.
 async function observer(nick: string, channels: string[] = []): Promise<LineClient> {
-  const socket = await connectClient(server.port);
+  const socket = await connectClient(server().port);
   await socket.send(`/nick ${nick}\n${channels.map((c) => `/join ${c}\n`).join("")}/who\n`);
   const users = await socket.waitForLine(/^Users: /);
   expect(users.split(" ")).toContain(nick);
@@ -80,7 +68,7 @@ describe("encrypted channels", () => {
     await alice.waitForLog("[e2e] bob-c1> back in the lobby");
 
     expect(sniffer.received().toString("utf8")).not.toMatch(/ownership|lobby/);
-    expect(server.logs.join("\n")).not.toMatch(/ownership|back in the lobby/);
+    expect(server().logs.join("\n")).not.toMatch(/ownership|back in the lobby/);
   });
 
   it("a line sealed for #a does not open in #b", async () => {
@@ -126,7 +114,7 @@ describe("interactive client in a channel", () => {
   it("prints a channel line above the half-typed line", async () => {
     const alice = await keyed("alice-c5");
     await join(alice, "#tty-c5");
-    const pty = spawnTsInPty(CLIENT, ["127.0.0.1", String(server.port), "--nick", "tty-c5"], {
+    const pty = spawnTsInPty(CLIENT, ["127.0.0.1", String(server().port), "--nick", "tty-c5"], {
       env: { SMALLCHAT_KEY: KEY },
     });
     await pty.waitForText("Welcome to Simple Chat!");
