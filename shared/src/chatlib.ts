@@ -19,10 +19,16 @@ export const SERVER_PORT = 7711;
 
 // Create a TCP server listening on host:port and resolve once the kernel has
 // accepted the bind. Port 0 asks the kernel for any free port (tests use it);
-// server.address() tells which one we got. The caller attaches 'connection'.
-export function createTCPServer(host: string, port: number): Promise<net.Server> {
+// server.address() tells which one we got. The caller attaches 'connection',
+// and may pass socket options for every accepted connection (from step 02
+// on, allowHalfOpen: a client's end of input is not the end of the chat).
+export function createTCPServer(
+  host: string,
+  port: number,
+  options: net.ServerOpts = {},
+): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ noDelay: true });
+    const server = net.createServer({ noDelay: true, ...options });
     server.once("error", reject);
     server.listen({ host, port }, () => {
       server.off("error", reject);

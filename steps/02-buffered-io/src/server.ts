@@ -1,17 +1,23 @@
 // server.ts -- read what clients write, send it to all the other clients.
 //
-// This is smallchat-server.c told in TypeScript, shortcuts included. A chat
-// server is three things: accept connections, read what a client writes,
-// and fan it out (send it to everybody else). Everything that makes a real
-// server real (buffering, limits, fast lookups, an explicit event loop) is
-// left out on purpose, and each omission is marked where it lives, with the
-// step that fixes it. Node's event loop plays the role of select(2): instead
-// of asking "which sockets are readable?" we get a callback per socket.
+// This began as smallchat-server.c told in TypeScript, shortcuts included
+// (step 01). A chat server is three things: accept connections, read what a
+// client writes, and fan it out (send it to everybody else). Step 01 left
+// out everything that makes a real server real (buffering, limits, fast
+// lookups, an explicit event loop); each step since puts one thing back and
+// says so below, and what is still missing is marked where it lives, with
+// the step that fixes it. Node's event loop plays the role of select(2):
+// instead of asking "which sockets are readable?" we get a callback per
+// socket.
 //
 // Step 02 stops hoping. TCP is a byte stream: a read returns whatever bytes
 // have arrived, which may be half a line or three lines. Each client now has
 // an input buffer where lines are reassembled, and an output buffer where
 // replies wait while the client is slow to read, both with a size limit.
+// The end of the stream is read right too: text after the last newline is a
+// last line, a client that stopped sending still receives, and one that
+// vanished without a word is noticed (TCP keepalive). And input is
+// distrusted: control characters are neutralised, commands get their usage.
 
 import type net from "node:net";
 import {
@@ -24,7 +30,7 @@ import {
 
 /* ============================ Data structures ============================
  * The minimal stuff we can afford to have. A client is its socket plus a
- * nick; the chat is the list of clients.
+ * nick and its buffers; the chat is the list of clients.
  * ======================================================================== */
 
 // The longest line we accept, in bytes, without its newline. Without a
@@ -37,6 +43,21 @@ const MAX_LINE_BYTES = 4096;
 // and dropping its messages silently would be worse than dropping it.
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
+// A peer that vanishes (cable pulled, laptop closed, NAT entry expired) sends
+// no goodbye: without help, its socket stays open for ever and so does its
+// nick. TCP keepalive asks the kernel to probe a connection after this long
+// without traffic; a peer that does not answer the probes (Node sends 10, 1 s
+// apart, on Linux) is reported as an error and freed like any other. A minute
+// costs one tiny packet per idle client per minute, and keeps NAT boxes from
+// forgetting a quiet connection.
+const KEEPALIVE_MS = 60 * 1000;
+
+// A client that ends its input may have closed only its sending side or the
+// whole connection: TCP does not say which. We write to it once and look a
+// second later: a peer that closed answers our bytes with a reset, which
+// the next write reports. A second is many network round trips.
+const HALF_CLOSE_CHECK_MS = 1000;
+
 // A connected client. `id` stands in for the file descriptor that identifies
 // a client in the C version: it is also where the default nick comes from.
 interface Client {
@@ -45,6 +66,7 @@ interface Client {
   nick: string;
   inbuf: Buffer; // Bytes received after the last "\n": a line in progress.
   discarding: boolean; // Inside an overlong line: drop bytes up to the next "\n".
+  inputEnded: boolean; // It sent its end of input (a FIN): it only listens now.
   outbuf: Buffer[]; // Replies waiting for the socket to drain.
   outbytes: number; // Their total size.
   gone: boolean; // Freed: ignore any late event.
@@ -75,6 +97,7 @@ function createClient(socket: net.Socket): Client {
     nick: `user:${id}`,
     inbuf: Buffer.alloc(0),
     discarding: false,
+    inputEnded: false,
     outbuf: [],
     outbytes: 0,
     gone: false,
@@ -181,17 +204,59 @@ function readFromClient(c: Client, chunk: Buffer): void {
   c.inbuf = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
 }
 
+// Called when the client ends its input: its last bytes, if they did not end
+// with a newline, are still a line (`printf 'hi' | nc -N host port` says
+// "hi"). The connection stays open (allowHalfOpen): a client with nothing
+// more to say may still want to listen. We tell it so, and that very line
+// tells us, a moment later, whether anybody was there to read it.
+function endOfInput(c: Client): void {
+  if (c.gone || c.inputEnded) return;
+  c.inputEnded = true;
+  // The kernel reports a reset (the peer aborted) as an end of input too.
+  // Aborted means its half line was never meant to be sent: an empty write,
+  // which fails at once on a reset connection, tells the two apart.
+  if (peerHasGone(c)) {
+    freeClient(c, "connection reset by peer");
+    return;
+  }
+  if (c.inbuf.length > 0 && !c.discarding) {
+    const last = c.inbuf;
+    c.inbuf = Buffer.alloc(0);
+    const end = last[last.length - 1] === 13 ? last.length - 1 : last.length;
+    processLine(c, last.subarray(0, end));
+  }
+  if (c.gone) return;
+  log(`Client id=${c.id} ended its input: still receiving`);
+  sendToClient(c, "* end of your input: you still receive messages until you close\n");
+  setTimeout(() => {
+    if (!c.gone && peerHasGone(c)) freeClient(c, "closed by peer");
+  }, HALF_CLOSE_CHECK_MS);
+}
+
+// An empty write costs no packet, but fails on the spot if the connection
+// was reset (by an abort, or because a peer that had closed answered our
+// bytes with a reset).
+function peerHasGone(c: Client): boolean {
+  c.socket.write(Buffer.alloc(0));
+  return c.socket.errored !== null;
+}
+
 function rejectLongLine(c: Client): void {
   log(`Client id=${c.id} sent a line over ${MAX_LINE_BYTES} bytes: discarded`);
   sendToClient(c, `ERR line too long (max ${MAX_LINE_BYTES} bytes): discarded\n`);
 }
 
-// Control bytes (ESC above all) in a message would let one user move the
-// cursor, clear the screen or retitle the window of everybody else. Tabs
-// are harmless; everything else becomes U+FFFD, the replacement character.
+// Control characters (ESC above all) in a message would let one user move
+// the cursor, clear the screen or retitle the window of everybody else. That
+// means C0 (U+0000-U+001F), DEL, and C1 (U+0080-U+009F): U+009B is a
+// one-character ESC [, which many terminals obey. Tabs are harmless;
+// everything else becomes U+FFFD, the replacement character.
 function sanitize(text: string): string {
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, "\ufffd");
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, "\ufffd");
 }
+
+// Commands that need an argument, and what to tell whoever forgets it.
+const USAGE = new Map([["/nick", "/nick <nick>"]]);
 
 // Handle one complete line from a client (without its newline).
 function processLine(c: Client, bytes: Buffer): void {
@@ -204,14 +269,20 @@ function processLine(c: Client, bytes: Buffer): void {
     return;
   }
   line = sanitize(line);
-  if (line.length === 0) return; // An empty line says nothing: relay nothing.
+  // A line of nothing but spaces says nothing either: relay nothing.
+  if (line.trim().length === 0) return;
   // If the message starts with "/", it is a command. So far only
-  // /nick <newnick> is implemented.
+  // /nick <newnick> is implemented. Command names are case-insensitive, as
+  // in IRC: /NICK is /nick.
   if (line.startsWith("/")) {
     const space = line.indexOf(" ");
-    const cmd = space === -1 ? line : line.slice(0, space);
-    const arg = space === -1 ? null : line.slice(space + 1);
-    if (cmd === "/nick" && arg !== null) {
+    const cmd = (space === -1 ? line : line.slice(0, space)).toLowerCase();
+    const rest = space === -1 ? "" : line.slice(space + 1);
+    const arg = rest.trim().length === 0 ? null : rest;
+    const usage = USAGE.get(cmd);
+    if (arg === null && usage !== undefined) {
+      sendToClient(c, `ERR usage: ${usage}\n`);
+    } else if (cmd === "/nick" && arg !== null) {
       // Naive on purpose: any nick is accepted, even one somebody else has. Step 03 fixes this.
       log(`Client id=${c.id} ${c.nick} is now known as ${arg}`);
       c.nick = arg;
@@ -232,7 +303,7 @@ function processLine(c: Client, bytes: Buffer): void {
 async function main(): Promise<void> {
   const { host, port } = parseEndpoint(process.argv.slice(2), "0.0.0.0");
   try {
-    Chat.server = await createTCPServer(host, port);
+    Chat.server = await createTCPServer(host, port, { allowHalfOpen: true });
   } catch (err) {
     console.error(`Creating listening socket: ${(err as Error).message}`);
     process.exit(1);
@@ -244,14 +315,15 @@ async function main(): Promise<void> {
   // write per recipient. Step 05 fixes this.
   Chat.server.on("connection", (socket: net.Socket) => {
     const c = createClient(socket);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     sendToClient(c, "Welcome to Simple Chat! Use /nick <nick> to set your nick.\n");
     log(`Connected client id=${c.id}`);
 
     socket.on("data", (chunk: Buffer) => readFromClient(c, chunk));
     socket.on("drain", () => flushClient(c));
-    // read() returning 0 (the peer closed) or -1 (an error) both mean the
-    // client is gone. Node tells the two apart, so we can log why.
-    socket.on("end", () => freeClient(c, "closed by peer"));
+    // read() returning 0 (the peer sent its FIN) ends the input, not the
+    // client: see endOfInput(). -1 (an error) means the client is gone.
+    socket.on("end", () => endOfInput(c));
     socket.on("error", (err) => freeClient(c, err.message));
     socket.on("close", () => freeClient(c, "connection closed"));
   });

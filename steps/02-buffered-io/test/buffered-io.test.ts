@@ -1,5 +1,6 @@
 // buffered-io.test.ts -- lines are reassembled, and every buffer has a limit.
 
+import { readFileSync } from "node:fs";
 import { connectClient, FLOOD_LINE, floodPaced, serverForEachTest } from "@smallchat/test/harness";
 import { describe, expect, it } from "vitest";
 
@@ -43,6 +44,84 @@ describe("input buffer", () => {
     expect(await a.nextLine()).toBe("ERR invalid UTF-8: line discarded");
     await a.send("\x1b[2Jbell\x07 café 中\n");
     expect(await b.nextLine()).toMatch(/> \ufffd\[2Jbell\ufffd café 中$/);
+  });
+});
+
+describe("hostile and odd input", () => {
+  it("neutralises C1 controls like C0 ones", async () => {
+    const a = await connectClient(server().port);
+    const b = await connectClient(server().port);
+    // U+009B is a one-character ESC [: "\u009b2J" clears many a screen.
+    await a.send("\u009b2J \u0085 \u009f \u00a0ok\n");
+    expect(await b.nextLine()).toMatch(/> \ufffd2J \ufffd \ufffd \u00a0ok$/);
+  });
+
+  it("relays no whitespace-only line, and reads command names in any case", async () => {
+    const a = await connectClient(server().port);
+    const b = await connectClient(server().port);
+    await a.send("    \n\t \t\n/NICK Shouty\n");
+    await server().waitForLog(/is now known as Shouty$/);
+    await a.send("after\n");
+    // The blank lines said nothing: the first line b hears is the next one.
+    expect(await b.nextLine()).toBe("Shouty> after");
+  });
+
+  it("answers a /nick without a nick with its usage", async () => {
+    const a = await connectClient(server().port);
+    await a.send("/nick\n/nick   \n");
+    expect(await a.nextLine()).toBe("ERR usage: /nick <nick>");
+    expect(await a.nextLine()).toBe("ERR usage: /nick <nick>");
+  });
+});
+
+describe("end of input", () => {
+  it("relays the text after the last newline when the client ends its input", async () => {
+    const a = await connectClient(server().port);
+    const b = await connectClient(server().port);
+    await a.send("one\nlast words");
+    a.socket.end(); // printf 'one\nlast words' | nc -N host port
+    expect(await b.nextLine()).toMatch(/^user:1> one$/);
+    expect(await b.nextLine()).toMatch(/^user:1> last words$/);
+  });
+
+  it("keeps sending to a client that half-closed, and frees it once it closes", async () => {
+    const a = await connectClient(server().port);
+    const b = await connectClient(server().port);
+    const c = await connectClient(server().port);
+    a.socket.end();
+    await server().waitForLog(/^Client id=1 ended its input: still receiving$/);
+    expect(await a.nextLine()).toMatch(/^\* end of your input/);
+    await b.send("still there?\n");
+    expect(await a.nextLine()).toBe("user:2> still there?");
+    // Now a closes for good: the server learns it by writing (a closed peer
+    // answers with a reset), so b keeps talking until a is freed.
+    a.close();
+    for (let i = 0; !server().logs.some((l) => l.startsWith("Disconnected client id=1")); i++) {
+      await b.send(`ping ${i}\n`);
+      await c.waitForLine(`> ping ${i}`);
+    }
+    await b.send("/who\n");
+    expect(await b.nextLine()).toMatch(/^Users: user:2 user:3$|^Unsupported command$/);
+  });
+});
+
+describe("dead peers", () => {
+  // A peer that vanishes without a packet cannot be staged on loopback (no
+  // cable to pull without root), so this checks the kernel's own view: the
+  // server's end of the connection has a keepalive timer, due in about 60 s.
+  it.runIf(process.platform === "linux")("turns TCP keepalive on, at 60 s", async () => {
+    const a = await connectClient(server().port);
+    const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+    const ours = `:${hex(server().port)} 0100007F:${hex(a.socket.localPort!)} `;
+    const row = readFileSync("/proc/net/tcp", "utf8")
+      .split("\n")
+      .find((l) => l.includes(ours));
+    // Columns: sl local remote st tx:rx tr:when ... ; tr 02 is the keepalive
+    // timer, `when` in clock ticks (USER_HZ, 100 a second).
+    const [timer, when] = (row?.trim().split(/\s+/)[5] ?? "").split(":");
+    expect(timer).toBe("02");
+    expect(Number.parseInt(when!, 16) / 100).toBeGreaterThan(50);
+    expect(Number.parseInt(when!, 16) / 100).toBeLessThanOrEqual(60);
   });
 });
 

@@ -274,7 +274,22 @@ describe("names and limits", () => {
     await a.send("/list\n/part #nope\n/join\n");
     expect(await a.nextLine()).toBe(`Channels: #lobby(1) ${max}(1)`); // "l" < "é".
     expect(await a.nextLine()).toBe("ERR you are not in #nope");
-    expect(await a.nextLine()).toBe("Unsupported command");
+    expect(await a.nextLine()).toBe("ERR usage: /join #channel");
+  });
+
+  it("refuses channel names with invisible, control or bidi characters, naming them", async () => {
+    const a = await connectClient(server().port);
+    await a.send("/join #root\u200b\n/JOIN #\u202etsur\n/join #a\u009bb\n/part #x\u2067\n");
+    expect(await a.nextLine()).toBe(
+      "ERR invalid channel name: U+200B is an invisible, control or bidi character",
+    );
+    expect(await a.nextLine()).toBe(
+      "ERR invalid channel name: U+202E is an invisible, control or bidi character",
+    );
+    expect(await a.nextLine()).toBe("ERR invalid channel name: #a\ufffdb"); // C1: now U+FFFD.
+    expect(await a.nextLine()).toMatch(/^ERR invalid channel name: U\+2067 /);
+    await a.send("/Join #ok\n");
+    expect(await a.nextLine()).toBe("* now talking in #ok");
   });
 
   it("refuses nicks that would read as a channel", async () => {

@@ -39,7 +39,37 @@ describe("nick index", () => {
     expect(await a.nextLine()).toMatch(/^ERR invalid nick/);
     expect(await a.nextLine()).toMatch(/^ERR invalid nick/);
     expect(await a.nextLine()).toBe("ERR nicks starting with user: are reserved");
-    expect(await a.nextLine()).toMatch(/^ERR invalid nick/);
+    expect(await a.nextLine()).toBe("ERR usage: /nick <nick>");
+  });
+
+  it("refuses nicks with invisible, control or bidi characters, naming them", async () => {
+    const a = await connectClient(server().port);
+    // root + zero-width space would display as "root"; U+202E draws the
+    // rest backwards; U+0085 is a C1 control; U+2066 a bidi isolate.
+    for (const nick of ["root\u200b", "\u202eroot", "ro\u0085ot", "\u2066x", "a\u2060b"]) {
+      await a.send(`/nick ${nick}\n`);
+    }
+    expect(await a.nextLine()).toBe(
+      "ERR invalid nick: U+200B is an invisible, control or bidi character",
+    );
+    expect(await a.nextLine()).toBe(
+      "ERR invalid nick: U+202E is an invisible, control or bidi character",
+    );
+    expect(await a.nextLine()).toMatch(/^ERR invalid nick: 1 to 32 bytes/); // C1: now U+FFFD.
+    expect(await a.nextLine()).toMatch(/^ERR invalid nick: U\+2066 /);
+    expect(await a.nextLine()).toMatch(/^ERR invalid nick: U\+2060 /);
+    // Letters of any script are fine.
+    await a.send("/nick Zoë_中文\n/who\n");
+    expect(await a.nextLine()).toBe("Users: Zoë_中文");
+  });
+
+  it("answers commands without their argument with the usage, in any case", async () => {
+    const a = await connectClient(server().port);
+    await a.send("/msg\n/MSG   \n/Nick\n/WHO\n");
+    expect(await a.nextLine()).toBe("ERR usage: /msg <nick> <text>");
+    expect(await a.nextLine()).toBe("ERR usage: /msg <nick> <text>");
+    expect(await a.nextLine()).toBe("ERR usage: /nick <nick>");
+    expect(await a.nextLine()).toBe("Users: user:1");
   });
 });
 
