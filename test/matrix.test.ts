@@ -8,6 +8,7 @@
 // fails both when a later step regresses and when an earlier step is
 // quietly "fixed" without its README telling the story.
 
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   closeAll,
@@ -52,6 +53,17 @@ async function floodPastSlowClient(ctx: Ctx): Promise<void> {
   const sender = await ctx.connect();
   const reader = await ctx.connect();
   await floodPaced(sender, reader, 3000);
+}
+
+// The timer (the "tr" column of /proc/net/tcp) on the server's end of the
+// connection from `clientPort`: "02" is the keepalive timer, "00" none.
+function keepaliveTimer(serverPort: number, clientPort: number): string | undefined {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+  const ours = `:${hex(serverPort)} 0100007F:${hex(clientPort)} `;
+  const row = readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .find((l) => l.includes(ours));
+  return row?.trim().split(/\s+/)[5]?.split(":")[0];
 }
 
 const BEHAVIOURS: Behaviour[] = [
@@ -205,6 +217,112 @@ const BEHAVIOURS: Behaviour[] = [
     },
   },
   {
+    name: "C1 controls are neutralised like C0",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("\u009b2J\u001b[2J\n");
+      expect(await b.nextLine()).toBe("user:1> \ufffd2J\ufffd[2J");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("\u009b2J\n");
+      expect(await b.nextLine()).toBe("user:1> \u009b2J");
+    },
+  },
+  {
+    name: "whitespace-only lines are not relayed",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("   \n");
+      await a.send("after\n");
+      expect(await b.nextLine()).toBe("user:1> after");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("   \n");
+      expect(await b.nextLine()).toBe("user:1>    ");
+    },
+  },
+  {
+    name: "command names in any case; /nick alone gets its usage",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      await a.send("/nick\n");
+      expect(await a.nextLine()).toBe("ERR usage: /nick <nick>");
+      await nick(ctx, a, "x");
+      await a.send("/NICK Loud\n");
+      await ctx.server.waitForLog("is now known as Loud");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      await a.send("/nick\n");
+      expect(await a.nextLine()).toBe("Unsupported command");
+      await a.send("/NICK Loud\n");
+      expect(await a.nextLine()).toBe("Unsupported command");
+    },
+  },
+  {
+    name: "the text after the last newline is relayed at end of input",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("one\nlast");
+      a.socket.end();
+      expect([await b.nextLine(), await b.nextLine()]).toEqual(["user:1> one", "user:1> last"]);
+    },
+    async naive(ctx) {
+      // Step 01 relays each read as it comes, so the last words do go out,
+      // glued to the read they came in and without a newline.
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      await a.send("one\nlast");
+      a.socket.end();
+      await b.waitForText("user:1> one\nlast");
+      expect(b.received().toString()).not.toContain("user:1> last");
+    },
+  },
+  {
+    name: "a client that ended its input keeps receiving",
+    since: 2,
+    async check(ctx) {
+      const a = await ctx.connect();
+      const b = await ctx.connect();
+      a.socket.end();
+      await ctx.server.waitForLog("Client id=1 ended its input");
+      await b.send("still there?\n");
+      expect(await a.waitForLine(/still there/)).toBe("user:2> still there?");
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      await ctx.connect();
+      a.socket.end();
+      await ctx.server.waitForLog(/Disconnected client id=1, nick=user:1: closed by peer/);
+      await a.closed;
+    },
+  },
+  {
+    // A vanished peer cannot be staged on loopback without root: check the
+    // kernel's view instead, the keepalive timer on the server's socket.
+    name: "TCP keepalive notices a vanished peer",
+    since: 2,
+    async check(ctx) {
+      if (process.platform !== "linux") return;
+      expect(keepaliveTimer(ctx.server.port, (await ctx.connect()).socket.localPort!)).toBe("02");
+    },
+    async naive(ctx) {
+      if (process.platform !== "linux") return;
+      expect(keepaliveTimer(ctx.server.port, (await ctx.connect()).socket.localPort!)).toBe("00");
+    },
+  },
+  {
     name: "nicks are unique",
     since: 3,
     async check(ctx) {
@@ -224,6 +342,21 @@ const BEHAVIOURS: Behaviour[] = [
       expect(await c.nextLine()).toBe("alice> one");
       await b.send("two\n");
       expect(await c.nextLine()).toBe("alice> two");
+    },
+  },
+  {
+    name: "nicks refuse invisible, control and bidi characters",
+    since: 3,
+    async check(ctx) {
+      const a = await ctx.connect();
+      await a.send("/nick root\u200b\n");
+      expect(await a.nextLine()).toBe(
+        "ERR invalid nick: U+200B is an invisible, control or bidi character",
+      );
+    },
+    async naive(ctx) {
+      const a = await ctx.connect();
+      await nick(ctx, a, "root\u200b");
     },
   },
   {

@@ -334,7 +334,7 @@ function processLine(c: Client, bytes: Buffer): void {
 // they let "root\u200b" pass for "root", or U+202E draw it backwards: a name
 // must look like what it is.
 function invisibleChar(name: string): string | null {
-  const m = /[\p{C}\p{Z}]/u.exec(name);
+  const m = /(?! )[\p{C}\p{Z}]/u.exec(name);
   if (m === null) return null;
   return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 }
