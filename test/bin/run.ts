@@ -1,26 +1,28 @@
 // run.ts -- `npm start` and `npm run client`: run a step's server or client.
 //
-//   npm start                    the newest step's server
+//   npm start                    the newest chat step's server
 //   npm start -- 02 --port 7000  step 02's server, with its own flags
-//   npm run client -- localhost  the newest step's client
+//   npm run client -- localhost  the newest chat step's client
 //
 // The program is imported into this very process, with process.argv set as
 // if it had been started directly: no second process to forward signals
-// and the terminal to.
+// and the terminal to. The npm scripts start this file with `exec node
+// --import tsx`, not with the `tsx` binary: tsx would be one more process
+// between npm and the server, and the shell one more still; when npm passes
+// on a SIGTERM, the server must be the one that gets it.
 
 import { pathToFileURL } from "node:url";
-import { findStep, listSteps } from "../src/steps.ts";
+import { listSteps, resolveRun } from "../src/steps.ts";
 
-const [kind, first, ...rest] = process.argv.slice(2);
-const all = listSteps().filter((s) => (kind === "client" ? s.client : s.server));
-const chosen = first !== undefined ? findStep(all, first) : undefined;
-const step = chosen ?? all.at(-1);
-const args = chosen || first === undefined ? rest : [first, ...rest];
-
-if (step === undefined || (kind !== "server" && kind !== "client")) {
+const [kind, ...argv] = process.argv.slice(2);
+if (kind !== "server" && kind !== "client") {
   console.error("usage: run.ts server|client [step] [args...]");
   process.exit(2);
 }
-const file = kind === "client" ? step.client! : step.server;
-process.argv = [process.argv[0]!, file, ...args];
-await import(pathToFileURL(file).href);
+const run = resolveRun(kind, argv, listSteps());
+if ("error" in run) {
+  console.error(run.error);
+  process.exit(2);
+}
+process.argv = [process.argv[0]!, run.file, ...run.args];
+await import(pathToFileURL(run.file).href);

@@ -22,6 +22,8 @@ export interface Step {
   client: string | null;
   /** package.json's "lesson": the files this step changes. */
   changes: string[];
+  /** package.json's "lesson.track": "chat" (the default) or, for instance, "redis". */
+  track: string;
 }
 
 export function listSteps(): Step[] {
@@ -39,6 +41,7 @@ export function listSteps(): Step[] {
         server: `${dir}src/server.ts`,
         client: existsSync(client) ? client : null,
         changes: pkg.lesson?.changes ?? [],
+        track: pkg.lesson?.track ?? "chat",
       };
     });
 }
@@ -46,4 +49,44 @@ export function listSteps(): Step[] {
 // Find a step by "02", "2" or "02-buffered-io"; undefined if there is none.
 export function findStep(steps: Step[], key: string): Step | undefined {
   return steps.find((s) => s.name === key || s.num === Number(key));
+}
+
+// What `npm start -- [step] [args]` and `npm run client -- [step] [args]`
+// run. A first argument shaped like a step ("05", "5", "05-poll-loop", or a
+// typo of one such as "99" or "02-bufered-io") must name a step: it is never
+// taken for a host name. Without one, the newest step of the chat track
+// (steps whose package.json says no other "lesson.track") that has what is
+// asked for.
+export function resolveRun(
+  kind: "server" | "client",
+  argv: string[],
+  steps: Step[],
+): { step: Step; file: string; args: string[] } | { error: string } {
+  const [first, ...rest] = argv;
+  let step: Step | undefined;
+  let args = argv;
+  if (first !== undefined && /^(\d{1,2}|\d\d-.*)$/.test(first)) {
+    step = findStep(steps, first);
+    if (step === undefined) {
+      return {
+        error: `no such step: ${first}\nthe steps are: ${steps.map((s) => s.name).join(" ")}`,
+      };
+    }
+    args = rest;
+  } else {
+    const chat = steps.filter((s) => s.track === "chat");
+    step = kind === "client" ? chat.findLast((s) => s.client !== null) : chat.at(-1);
+    if (step === undefined) return { error: `no chat step has a ${kind}` };
+  }
+  if (kind === "client" && step.client === null) {
+    const firstClient = steps.find((s) => s.client !== null);
+    return {
+      error:
+        `step ${step.name} has no client` +
+        (firstClient
+          ? `; the first client is in step ${firstClient.name}, and it talks to every step's server`
+          : ""),
+    };
+  }
+  return { step, file: kind === "client" ? step.client! : step.server, args };
 }
