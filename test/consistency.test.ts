@@ -7,7 +7,12 @@
 //   left behind in one step, or a drive-by edit, fails here);
 // - a listed file really changed, or was added or removed;
 // - added and removed files are listed;
-// - every "Step NN fixes this" promise is gone by step NN.
+// - every "Step NN fixes this" promise is gone by step NN;
+// - comments tell the truth of the step they sit in, as far as a machine
+//   can tell: a source file names no step that does not exist, no header
+//   paragraph "// Step NN ..." sits in a step before NN (copied backwards),
+//   and "New in this step" appears only in files the step lists as changed
+//   (else it is a header copied forward from the step that was new).
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -22,6 +27,12 @@ function filesOf(dir: string, prefix = ""): string[] {
     const rel = `${prefix}${name}`;
     return statSync(`${dir}${rel}`).isDirectory() ? filesOf(dir, `${rel}/`) : [rel];
   });
+}
+
+// A file's text with comment markers at line starts removed, so that a
+// phrase broken over two comment lines reads as one.
+function prose(path: string): string {
+  return readFileSync(path, "utf8").replace(/\n[ \t]*(\/\/|\*)[ \t]?/g, "\n");
 }
 
 const steps = listSteps();
@@ -60,12 +71,53 @@ describe("promises", () => {
     ({ step }) => {
       const due: string[] = [];
       for (const f of filesOf(step.dir)) {
-        const text = readFileSync(step.dir + f, "utf8");
-        for (const m of text.matchAll(/Step\s+(\d\d)\s+fixes\s+this/g)) {
+        for (const m of prose(step.dir + f).matchAll(/Step\s+(\d\d)\s+fixes\s+this/g)) {
           if (Number(m[1]) <= step.num) due.push(`${f}: ${m[0]}`);
         }
       }
       expect(due).toEqual([]);
+    },
+  );
+});
+
+describe("comments", () => {
+  const newest = Math.max(...steps.map((s) => s.num));
+  const sources = (step: Step) => filesOf(step.dir).filter((f) => f.startsWith("src/"));
+
+  it.each(steps.map((s) => ({ step: s, name: s.name })))(
+    "$name names no step that does not exist yet",
+    ({ step }) => {
+      const bad: string[] = [];
+      for (const f of sources(step)) {
+        for (const m of prose(step.dir + f).matchAll(/\bsteps?\s+(\d\d)(?:\s*[-–]\s*(\d\d))?/gi)) {
+          if (Math.max(Number(m[1]), Number(m[2] ?? 0)) > newest) bad.push(`${f}: ${m[0]}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    },
+  );
+
+  it.each(steps.map((s) => ({ step: s, name: s.name })))(
+    "$name has no header paragraph of a later step",
+    ({ step }) => {
+      const bad: string[] = [];
+      for (const f of sources(step)) {
+        for (const m of readFileSync(step.dir + f, "utf8").matchAll(/^\/\/ Step (\d\d)\b.*$/gm)) {
+          if (Number(m[1]) > step.num && !/fixes this/.test(m[0])) bad.push(`${f}: ${m[0]}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    },
+  );
+
+  it.each(steps.slice(1).map((s) => ({ step: s, name: s.name })))(
+    '$name says "New in this step" only in files it changes',
+    ({ step }) => {
+      const stale = filesOf(step.dir).filter(
+        (f) =>
+          !step.changes.includes(f) && /new in this step/i.test(readFileSync(step.dir + f, "utf8")),
+      );
+      expect(stale).toEqual([]);
     },
   );
 });
