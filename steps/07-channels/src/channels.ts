@@ -21,9 +21,8 @@
 // own pubsub_channels (the channels it subscribed to), walked by a bare
 // UNSUBSCRIBE and by freeClient(). The Redis steps to come are meant to
 // reuse this class for SUBSCRIBE and PUBLISH, which is why it knows nothing
-// about chat: members
-// can be of any type (the server uses its Client, the tests plain strings),
-// and there are no nicks, sockets or messages in here.
+// about chat: members can be of any type (the server uses its Client, the
+// tests plain strings), and there are no nicks, sockets or messages in here.
 
 // A channel as the rest of the program sees it: read-only. Members are kept
 // in join order (a Set remembers insertion order), so /names lists them so.
