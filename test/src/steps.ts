@@ -22,6 +22,8 @@ export interface Step {
   client: string | null;
   /** package.json's "lesson": the files this step changes. */
   changes: string[];
+  /** "chat" (steps 01-08: a chat server) or "redis" (09 on: a Redis server). */
+  track: "chat" | "redis";
 }
 
 export function listSteps(): Step[] {
@@ -39,6 +41,7 @@ export function listSteps(): Step[] {
         server: `${dir}src/server.ts`,
         client: existsSync(client) ? client : null,
         changes: pkg.lesson?.changes ?? [],
+        track: pkg.lesson?.track === "redis" ? "redis" : "chat",
       };
     });
 }
