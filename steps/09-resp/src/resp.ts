@@ -32,6 +32,9 @@
 
 // Redis's PROTO_INLINE_MAX_SIZE: the longest inline command, and the
 // longest header line ("*123\r\n") we wait for before calling it garbage.
+// Redis checks it after each 16 KB read, so a line a little longer may
+// pass there if its end comes in the same read; here a longer line is
+// refused even when its end is already in, whatever the reads were.
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
 // A bulk at least this long is read straight into a buffer of its own size:
@@ -247,7 +250,7 @@ export class RespParser {
   private readMultibulkHeader(): boolean {
     const { buf, pos } = this;
     const cr = findCR(buf, pos);
-    if (cr === -1) {
+    if (cr === -1 || cr - pos > PROTO_INLINE_MAX_SIZE) {
       if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
         throw new ProtocolError(
           "Protocol error: too big mbulk count string",
@@ -271,7 +274,7 @@ export class RespParser {
     if (this.bulkLen === -1) {
       const { buf, pos } = this;
       const cr = findCR(buf, pos);
-      if (cr === -1) {
+      if (cr === -1 || cr - pos > PROTO_INLINE_MAX_SIZE) {
         if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
           throw new ProtocolError(
             "Protocol error: too big bulk count string",
@@ -339,7 +342,7 @@ export class RespParser {
     let nl = buf.indexOf(LF, pos);
     // strchr() again: a NUL before the newline hides it.
     if (nl !== -1 && buf.subarray(pos, nl).indexOf(0) !== -1) nl = -1;
-    if (nl === -1) {
+    if (nl === -1 || nl - pos > PROTO_INLINE_MAX_SIZE) {
       if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
         throw new ProtocolError("Protocol error: too big inline request", "too big inline request");
       }

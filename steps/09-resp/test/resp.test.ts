@@ -33,7 +33,7 @@ function parseAll(chunks: Buffer[], limits = LIMITS): string[][] {
 const b = (s: string) => Buffer.from(s, "latin1");
 
 function encode(argv: Buffer[]): Buffer {
-  const parts = [b(`*${argv.length}\r\n`)];
+  const parts: Buffer[] = [b(`*${argv.length}\r\n`)];
   for (const a of argv) parts.push(b(`$${a.length}\r\n`), a, b("\r\n"));
   return Buffer.concat(parts);
 }

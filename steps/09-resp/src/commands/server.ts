@@ -76,7 +76,7 @@ function commandInfo(c: Client, argv: Buffer[]): void {
   c.out.array(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
     const cmd = lookup(argv[j]!);
-    if (cmd === undefined) c.out.nullArray();
+    if (cmd === undefined) c.out.null();
     else replyCommandInfo(c, cmd);
   }
 }
