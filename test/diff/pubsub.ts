@@ -152,4 +152,27 @@ function randomCase(seed: number): DiffCase {
 
 for (const seed of [1, 2, 3, 4, 5]) cases.push(randomCase(seed));
 
+// Seeded-random glob patterns against random channel names, from an
+// alphabet full of the characters that matter (* ? [ ] ^ - \\): one
+// pattern at a time, so the messages cannot come in hash-table order.
+function globCase(seed: number): DiffCase {
+  const rnd = random(seed);
+  const word = (alphabet: string, max: number) =>
+    Array.from(
+      { length: Math.floor(rnd() * max) },
+      () => alphabet[Math.floor(rnd() * alphabet.length)],
+    ).join("");
+  const actions: Action[] = [];
+  for (let i = 0; i < 12; i++) {
+    const pattern = word("ab*?[]^-\\", 7);
+    if (pattern === "") continue;
+    actions.push({ conn: 1, cmd: ["PSUBSCRIBE", pattern] });
+    for (let j = 0; j < 6; j++) actions.push({ cmd: ["PUBLISH", word("ab-]^[\\*", 5), "m"] });
+    actions.push({ conn: 1, cmd: ["PUNSUBSCRIBE", pattern] });
+  }
+  return { name: `glob patterns, seed ${seed}`, actions };
+}
+
+for (const seed of [11, 12, 13, 14, 15, 16]) cases.push(globCase(seed));
+
 export const family: Family = { name: "pubsub", since: 9, cases };

@@ -74,6 +74,7 @@ function readFromClient(c: Client): void {
     const chunk = c.socket.read() as Buffer | null;
     if (chunk === null) return;
     Server.stats.netInput += chunk.length;
+    Server.stats.reads++;
     c.lastInteraction = Date.now();
     c.parser.feed(chunk);
     processInputBuffer(c);

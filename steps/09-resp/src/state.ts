@@ -79,7 +79,8 @@ export const Server = {
     netInput: 0, // total_net_input_bytes
     netOutput: 0, // total_net_output_bytes
     pubsubDropped: 0, // client_output_buffer_limit_disconnections (pubsub)
-    writes: 0, // socket.write() calls
+    reads: 0, // Chunks read from sockets.
+    writes: 0, // Flushes: one socket write (or writev) each.
   },
 };
 

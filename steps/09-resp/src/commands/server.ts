@@ -177,6 +177,8 @@ function infoSection(name: string): string | null {
         ["pubsub_channels", Server.pubsub.channels.count],
         ["pubsub_patterns", Server.pubsub.patterns.count],
         ["client_output_buffer_limit_disconnections", s.pubsubDropped],
+        ["total_reads_processed", s.reads],
+        ["total_writes_processed", s.writes],
       ];
       break;
     case "keyspace":
