@@ -81,18 +81,31 @@ for (const family of FAMILIES) {
   for (const spec of family) commandTable.set(spec.name, build(spec, null));
 }
 
-// Lowercase ASCII, for lookups.
-function lowerName(b: Buffer): string {
-  return b.toString("latin1").toLowerCase();
+// Every spelling of a command name seen so far ("GET", "get", "Get") ->
+// its entry, so that a lookup is one Map.get of the name as sent, without
+// lowercasing it first. Only real commands are cached, and at most
+// CACHE_MAX spellings, so garbage names cannot grow it.
+const spellings = new Map<string, Command>();
+const CACHE_MAX = 4096;
+
+function findByName(table: Map<string, Command>, name: Buffer): Command | undefined {
+  const sent = name.toString("latin1");
+  const hit = table === commandTable ? spellings.get(sent) : undefined;
+  if (hit !== undefined) return hit;
+  const cmd = table.get(sent.toLowerCase());
+  if (cmd !== undefined && table === commandTable && spellings.size < CACHE_MAX) {
+    spellings.set(sent, cmd);
+  }
+  return cmd;
 }
 
 // Redis's lookupCommand(): the command, or the subcommand when the command
 // has subcommands and a second word was given. null: no such thing.
 export function lookupCommand(argv: Buffer[]): Command | null {
-  const base = commandTable.get(lowerName(argv[0]!));
+  const base = findByName(commandTable, argv[0]!);
   if (base === undefined) return null;
   if (base.sub === null || argv.length === 1) return base;
-  return base.sub.get(lowerName(argv[1]!)) ?? null;
+  return findByName(base.sub, argv[1]!) ?? null;
 }
 
 // printf("%.128s") of user bytes in an error line: at most `max` bytes,
@@ -103,7 +116,7 @@ function shown(b: Buffer, max = 128): string {
 }
 
 function unknownCommandError(argv: Buffer[]): string {
-  const base = commandTable.get(lowerName(argv[0]!));
+  const base = findByName(commandTable, argv[0]!);
   if (base?.sub != null) {
     return `ERR unknown subcommand '${shown(argv[1]!)}'. Try ${argv[0]!.toString("latin1").toUpperCase()} HELP.`;
   }

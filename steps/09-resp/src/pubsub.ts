@@ -17,7 +17,7 @@
 
 import { Channels } from "./channels.ts";
 import { globMatch } from "./glob.ts";
-import { encodePush, type Proto } from "./resp.ts";
+import { encodePush } from "./resp.ts";
 import type { Client } from "./state.ts";
 
 const NO_LIMIT = { maxChannels: Number.MAX_SAFE_INTEGER, maxPerMember: Number.MAX_SAFE_INTEGER };
@@ -88,16 +88,17 @@ export class PubSub {
   // Deliver `message` on `channel`; returns how many deliveries were made.
   publish(channel: Buffer, message: Buffer): number {
     let receivers = 0;
-    const frames: [Buffer | null, Buffer | null] = [null, null];
-    const frame = (proto: Proto) => {
-      const i = proto - 2;
-      frames[i] ??= encodePush(proto, [MESSAGE, channel, message]);
-      return frames[i]!;
-    };
     const ch = this.channels.get(nameOf(channel));
     if (ch !== undefined) {
+      // Built on first need: most channels have only RESP2 or only RESP3
+      // subscribers.
+      let resp2: Buffer | null = null;
+      let resp3: Buffer | null = null;
       for (const c of ch.members) {
-        this.deliver(c, frame(c.out.proto));
+        let frame: Buffer;
+        if (c.out.proto === 2) frame = resp2 ??= encodePush(2, [MESSAGE, channel, message]);
+        else frame = resp3 ??= encodePush(3, [MESSAGE, channel, message]);
+        this.deliver(c, frame);
         receivers++;
       }
     }
@@ -106,12 +107,12 @@ export class PubSub {
         if (!globMatch(pattern, channel)) continue;
         const members = this.patterns.get(name)?.members;
         if (members === undefined) continue;
-        const pframes = [
+        const frames = [
           encodePush(2, [PMESSAGE, pattern, channel, message]),
           encodePush(3, [PMESSAGE, pattern, channel, message]),
         ];
         for (const c of members) {
-          this.deliver(c, pframes[c.out.proto - 2]!);
+          this.deliver(c, frames[c.out.proto - 2]!);
           receivers++;
         }
       }
@@ -122,7 +123,7 @@ export class PubSub {
   private deliver(c: Client, frame: Buffer): void {
     if (c.gone) return;
     c.out.raw(frame);
-    const held = c.out.pending + c.socket.writableLength;
+    const held = c.out.pending + c.socketHeld;
     if (held > this.limit()) {
       this.overLimit(
         c,

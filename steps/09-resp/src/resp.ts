@@ -375,7 +375,8 @@ export function encodePush(proto: Proto, parts: Buffer[]): Buffer {
   let pos = out.write(top, 0, "latin1");
   for (let i = 0; i < parts.length; i++) {
     pos += out.write(headers[i]!, pos, "latin1");
-    pos += parts[i]!.copy(out, pos);
+    out.set(parts[i]!, pos);
+    pos += parts[i]!.length;
     out[pos++] = 0x0d;
     out[pos++] = 0x0a;
   }
@@ -453,8 +454,10 @@ export class ReplyWriter {
       this.pending += b.length;
       return;
     }
-    const slab = this.room(b.length);
-    this.pos += b.copy(slab, this.pos);
+    // set(), not copy(): Buffer.copy() makes a view object per call, which
+    // for a 60-byte pub/sub frame costs more than the copy.
+    this.room(b.length).set(b, this.pos);
+    this.pos += b.length;
   }
 
   // Everything written since the last take(), in order, for the socket.
@@ -500,7 +503,8 @@ export class ReplyWriter {
     const slab = this.room(header.length + b.length + 2);
     let p = this.pos;
     p += slab.write(header, p, "latin1");
-    p += b.copy(slab, p);
+    slab.set(b, p);
+    p += b.length;
     slab[p++] = 0x0d;
     slab[p++] = 0x0a;
     this.pos = p;

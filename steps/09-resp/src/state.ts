@@ -20,6 +20,9 @@ export interface Client {
   laddr: string; // Our end of the connection.
   parser: RespParser;
   out: ReplyWriter; // Replies waiting for the end of the iteration.
+  // Bytes Node still held for this socket after our last flush (its
+  // writableLength then): read once per flush, not once per message.
+  socketHeld: number;
   name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
   libName: string; // CLIENT SETINFO LIB-NAME / LIB-VER.
   libVer: string;
@@ -93,6 +96,7 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     laddr: `${socket.localAddress}:${socket.localPort}`,
     parser,
     out: new ReplyWriter(() => Server.pendingWrites.add(c)),
+    socketHeld: 0,
     name: null,
     libName: "",
     libVer: "",
