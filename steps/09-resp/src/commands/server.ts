@@ -213,7 +213,8 @@ function info(c: Client, argv: Buffer[]): void {
 
 /* ---- The keyspace, empty for now ---- */
 
-// FLUSHALL/FLUSHDB [ASYNC|SYNC]: nothing to flush yet.
+// FLUSHALL/FLUSHDB [ASYNC|SYNC]. Naive on purpose: there is no keyspace,
+// so there is nothing to flush and DBSIZE is always 0. Step 10 fixes this.
 function flush(c: Client, argv: Buffer[]): void {
   if (argv.length > 2) throw new CommandError("ERR syntax error");
   if (argv.length === 2) {
