@@ -120,8 +120,10 @@ export class PubSub {
     return receivers;
   }
 
+  // A client on its way out (QUIT, or dropped earlier in this iteration)
+  // still counts as a receiver, as in Redis, but gets nothing more.
   private deliver(c: Client, frame: Buffer): void {
-    if (c.gone) return;
+    if (c.gone || c.closing) return;
     c.out.raw(frame);
     const held = c.out.pending + c.socketHeld;
     if (held > this.limit()) {

@@ -21,7 +21,7 @@ import { listeningPort, log, onShutdown } from "@smallchat/shared/chatlib";
 import { processCommand } from "./commands.ts";
 import { type PollEvent, Poller } from "./poller.ts";
 import { ProtocolError, RespParser } from "./resp.ts";
-import { type Client, createClientState, Server } from "./state.ts";
+import { type Client, closeAfterReply, createClientState, Server } from "./state.ts";
 
 // How often the loop wakes up when nothing happens: Redis's serverCron
 // runs 10 times a second (hz 10).
@@ -95,7 +95,7 @@ export function processInputBuffer(c: Client): void {
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       c.out.error(`ERR ${err.message}`);
-      c.closeAfterReply = `protocol error: ${err.reason}`;
+      closeAfterReply(c, `protocol error: ${err.reason}`);
       return;
     }
     if (argv === null) return;

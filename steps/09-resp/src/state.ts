@@ -38,6 +38,7 @@ export interface Client {
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
   closeAfterReply: string | null;
+  closing: boolean; // Set by closeAfterReply() and closeAsap(): no more messages.
   gone: boolean; // Freed: ignore any late event.
 }
 
@@ -106,12 +107,21 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     pubsub: false,
     blocked: false,
     closeAfterReply: null,
+    closing: false,
     gone: false,
   };
   return c;
 }
 
+// Close `c` once the replies already queued for it are out (QUIT, a
+// protocol error); it runs no more commands and gets no more messages.
+export function closeAfterReply(c: Client, reason: string): void {
+  c.closeAfterReply ??= reason;
+  c.closing = true;
+}
+
 // Free `c` at the end of this iteration, without sending anything more.
 export function closeAsap(c: Client, reason: string): void {
+  c.closing = true;
   if (!c.gone && !Server.toClose.has(c)) Server.toClose.set(c, reason);
 }

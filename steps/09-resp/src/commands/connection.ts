@@ -7,7 +7,7 @@
 
 import { arityError, CommandError, type CommandSpec } from "../commands.ts";
 import { parseInteger } from "../resp.ts";
-import { type Client, Server } from "../state.ts";
+import { type Client, closeAfterReply, Server } from "../state.ts";
 
 const PONG = Buffer.from("+PONG\r\n");
 const PONG_WORD = Buffer.from("pong");
@@ -39,7 +39,7 @@ function echo(c: Client, argv: Buffer[]): void {
 // QUIT: say OK, then close once that reply is out.
 function quit(c: Client): void {
   c.out.ok();
-  c.closeAfterReply = "QUIT";
+  closeAfterReply(c, "QUIT");
 }
 
 // SELECT index: there is one database, number 0.

@@ -13,6 +13,19 @@ import { REDIS_VERSION } from "./connection.ts";
 
 /* ---- COMMAND ---- */
 
+// ACL categories, in Redis's order (pubsub, admin, fast/slow, dangerous,
+// connection), derived from the group and the flags.
+function aclCategories(cmd: Command): string[] {
+  const admin = cmd.flags.includes("admin");
+  return [
+    ...(cmd.group === "pubsub" ? ["@pubsub"] : []),
+    ...(admin ? ["@admin"] : []),
+    cmd.flags.includes("fast") ? "@fast" : "@slow",
+    ...(admin ? ["@dangerous"] : []),
+    ...(cmd.group === "connection" ? ["@connection"] : []),
+  ];
+}
+
 // One command as COMMAND INFO describes it: name, arity, flags, first key,
 // last key, key step, ACL categories, tips, key specs, subcommands.
 function replyCommandInfo(c: Client, cmd: Command): void {
@@ -20,19 +33,21 @@ function replyCommandInfo(c: Client, cmd: Command): void {
   out.array(10);
   out.bulk(cmd.fullname);
   out.integer(cmd.arity);
-  out.set(cmd.flags.length);
-  for (const f of cmd.flags) out.simple(f);
+  const flags = cmd.flags.filter((f) => f !== "sentinel"); // Redis does not show that one.
+  out.set(flags.length);
+  for (const f of flags) out.simple(f);
   const [first, last, step] = cmd.keys ?? [0, 0, 0];
   out.integer(first);
   out.integer(last);
   out.integer(step);
-  const categories = [`@${cmd.group}`, ...(cmd.flags.includes("fast") ? ["@fast"] : ["@slow"])];
+  const categories = aclCategories(cmd);
   out.set(categories.length);
   for (const cat of categories) out.simple(cat);
   out.set(0); // Tips.
-  out.array(0); // Key specs.
+  out.set(0); // Key specs: none of these commands takes a key. (Redis sends an empty set.)
   const subs = cmd.sub === null ? [] : [...cmd.sub.values()];
-  out.array(subs.length);
+  if (subs.length === 0) out.set(0);
+  else out.array(subs.length);
   for (const s of subs) replyCommandInfo(c, s);
 }
 
