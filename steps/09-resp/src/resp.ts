@@ -86,18 +86,6 @@ export function parseInteger(b: Buffer, start: number, end: number): number | nu
   return negative ? -n : n;
 }
 
-// Where the header line starting at `from` ends: the index of its "\r",
-// -1 if none yet. Redis finds it with strchr(), which also stops at a NUL
-// byte: a line with a NUL before its "\r" never ends.
-function findCR(buf: Buffer, from: number): number {
-  for (let i = from; i < buf.length; i++) {
-    const c = buf[i];
-    if (c === CR) return i;
-    if (c === 0) return -1;
-  }
-  return -1;
-}
-
 const isSpace = (c: number | undefined) =>
   c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d;
 const isHex = (c: number | undefined) =>
@@ -171,6 +159,14 @@ export function splitArgs(line: Buffer): Buffer[] | null {
 // buffer it is being copied into.
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
+  // A buffer of our own that `buf` is the start of, with room to append:
+  // input trickling in (a 60 KB inline command one byte per read) is
+  // appended in place, the room doubling when full, instead of the whole
+  // tail being copied on every read.
+  private store: Buffer | null = null;
+  // Bytes after `pos` already searched for the end of the current line:
+  // a line trickling in is searched once in all, not once per read.
+  private scanned = 0;
   private pos = 0;
   private remaining = 0; // 0: between commands.
   private argv: Buffer[] = [];
@@ -188,9 +184,8 @@ export class RespParser {
   }
 
   // Hand the parser the bytes of one read. A big bulk in progress takes
-  // them straight into its own buffer; otherwise they join the unparsed
-  // tail (a copy of the tail only, which is short unless a command is
-  // huge and in progress, and then `big` is what grows).
+  // them straight into its own buffer; a read that starts a command is
+  // used as it is (no copy); otherwise the bytes join the unparsed tail.
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       const n = Math.min(chunk.length, this.big.length - this.bigFilled);
@@ -199,11 +194,29 @@ export class RespParser {
       chunk = chunk.subarray(n);
       if (chunk.length === 0) return;
     }
-    if (this.pos >= this.buf.length) {
+    const { buf, store } = this;
+    if (this.pos >= buf.length) {
       this.buf = chunk;
-    } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.store = null;
+      this.advance(0);
+      return;
     }
+    const end = buf.length;
+    if (store !== null && buf.buffer === store.buffer && buf.byteOffset === store.byteOffset) {
+      if (end + chunk.length <= store.length) {
+        store.set(chunk, end);
+        this.buf = store.subarray(0, end + chunk.length);
+        return;
+      }
+    }
+    // Move the tail to a new store: room for this read, and at least
+    // double the tail, so a trickle costs amortised O(1) per byte.
+    const rest = end - this.pos;
+    const fresh = Buffer.allocUnsafe(Math.max(rest + chunk.length, 2 * rest, 4096));
+    fresh.set(buf.subarray(this.pos), 0);
+    fresh.set(chunk, rest);
+    this.store = fresh;
+    this.buf = fresh.subarray(0, rest + chunk.length);
     this.pos = 0;
   }
 
@@ -241,15 +254,40 @@ export class RespParser {
   private reset(): null {
     if (this.buf.length > 0) {
       this.buf = Buffer.alloc(0);
-      this.pos = 0;
+      this.store = null;
+      this.advance(0);
     }
     return null;
+  }
+
+  // Where the line starting at `pos` ends: the index of its `terminator`
+  // ("\r" for headers, "\n" for inline commands), -1 if not here yet.
+  // Redis finds it with strchr(), which also stops at a NUL byte: a line
+  // with a NUL before its end never ends (until it is too long).
+  private lineEnd(terminator: number): number {
+    const { buf, pos } = this;
+    for (let i = pos + this.scanned; i < buf.length; i++) {
+      const c = buf[i];
+      if (c === terminator) return i;
+      if (c === 0) {
+        this.scanned = i - pos;
+        return -1;
+      }
+    }
+    this.scanned = buf.length - pos;
+    return -1;
+  }
+
+  // Move past a line (or a bulk): the next search starts afresh.
+  private advance(to: number): void {
+    this.pos = to;
+    this.scanned = 0;
   }
 
   // "*<count>\r\n". A count <= 0 is an empty command, skipped.
   private readMultibulkHeader(): boolean {
     const { buf, pos } = this;
-    const cr = findCR(buf, pos);
+    const cr = this.lineEnd(CR);
     if (cr === -1 || cr - pos > PROTO_INLINE_MAX_SIZE) {
       if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
         throw new ProtocolError(
@@ -264,7 +302,7 @@ export class RespParser {
     if (n === null || n > INT_MAX) {
       throw new ProtocolError("Protocol error: invalid multibulk length", "invalid mbulk count");
     }
-    this.pos = cr + 2;
+    this.advance(cr + 2);
     this.remaining = Math.max(0, n);
     return true;
   }
@@ -273,7 +311,7 @@ export class RespParser {
   private readBulk(): boolean {
     if (this.bulkLen === -1) {
       const { buf, pos } = this;
-      const cr = findCR(buf, pos);
+      const cr = this.lineEnd(CR);
       if (cr === -1 || cr - pos > PROTO_INLINE_MAX_SIZE) {
         if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
           throw new ProtocolError(
@@ -299,7 +337,7 @@ export class RespParser {
       if (len === null || len < 0 || len > this.limits.maxBulkLen) {
         throw new ProtocolError("Protocol error: invalid bulk length", "invalid bulk length");
       }
-      this.pos = cr + 2;
+      this.advance(cr + 2);
       this.bulkLen = len;
       const have = this.buf.length - this.pos;
       if (len >= BIG_BULK && have < len + 2) {
@@ -309,6 +347,7 @@ export class RespParser {
         this.buf.copy(this.big, 0, this.pos);
         this.bigFilled = have;
         this.buf = Buffer.alloc(0);
+        this.store = null;
         this.pos = 0;
         return this.finishBig();
       }
@@ -339,9 +378,7 @@ export class RespParser {
   // One inline command line. undefined: no full line yet.
   private readInline(): Buffer[] | undefined {
     const { buf, pos } = this;
-    let nl = buf.indexOf(LF, pos);
-    // strchr() again: a NUL before the newline hides it.
-    if (nl !== -1 && buf.subarray(pos, nl).indexOf(0) !== -1) nl = -1;
+    const nl = this.lineEnd(LF);
     if (nl === -1 || nl - pos > PROTO_INLINE_MAX_SIZE) {
       if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
         throw new ProtocolError("Protocol error: too big inline request", "too big inline request");
@@ -356,7 +393,7 @@ export class RespParser {
         "unbalanced quotes in inline request",
       );
     }
-    this.pos = nl + 1;
+    this.advance(nl + 1);
     return argv;
   }
 }

@@ -101,6 +101,20 @@ describe("RESP parser", () => {
     expect(ms).toBeLessThan(2000);
   });
 
+  it("a command trickling in one byte per read costs linear copying", () => {
+    const line = b(`ECHO ${"y".repeat(60 * 1024)}\r\n`);
+    const p = new RespParser(LIMITS);
+    const start = performance.now();
+    let argv: Buffer[] | null = null;
+    for (let i = 0; i < line.length; i++) {
+      p.feed(line.subarray(i, i + 1));
+      argv = p.next() ?? argv;
+    }
+    expect(argv?.[1]?.length).toBe(60 * 1024);
+    // Copying the whole tail on each read would move ~1.9 GB.
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+
   it("splits inline arguments as redis-cli does", () => {
     const args = splitArgs(b(`set "a\\x41\\n" 'it\\'s'`))?.map((a) => a.toString("latin1"));
     expect(args).toEqual(["set", "aA\n", "it's"]);
