@@ -16,6 +16,7 @@
 // answers through c.out (resp.ts) and reports a command error by throwing
 // CommandError with Redis's exact text: the connection stays open.
 
+import { log } from "@smallchat/shared/chatlib";
 import { connectionCommands } from "./commands/connection.ts";
 import { pubsubCommands } from "./commands/pubsub.ts";
 import { serverCommands } from "./commands/server.ts";
@@ -168,8 +169,14 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   try {
     cmd.handler!(c, argv);
   } catch (err) {
-    if (!(err instanceof CommandError)) throw err;
-    c.out.error(err.message);
+    if (err instanceof CommandError) {
+      c.out.error(err.message);
+      return;
+    }
+    // A bug in a handler must not take the server down with it: that
+    // client gets an error, the log gets the stack, everyone else goes on.
+    log(`client ${c.id}: ${cmd.fullname} failed: ${(err as Error).stack ?? String(err)}`);
+    c.out.error(`ERR internal error in '${cmd.fullname}'`);
   }
 }
 

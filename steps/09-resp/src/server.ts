@@ -52,7 +52,7 @@ function freeClient(c: Client, reason: string, flush = false): void {
   Server.pubsub.removeClient(c);
   Server.pendingWrites.delete(c);
   Server.toClose.delete(c);
-  Poller_?.remove(c.socket);
+  poller?.remove(c.socket);
   const chunks = c.out.take();
   if (flush && chunks.length > 0 && !c.socket.writableNeedDrain) {
     const socket = c.socket;
@@ -85,9 +85,10 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait their turn: step 11 calls this again
-// when it unblocks) and at one that will close.
-export function processInputBuffer(c: Client): void {
+// client (its next commands wait in the parser: when step 11 unblocks a
+// client, the loop calls this again for it before flushing, as Redis's
+// processUnblockedClients() does) and at one that will close.
+function processInputBuffer(c: Client): void {
   while (!c.gone && !c.blocked && c.closeAfterReply === null) {
     let argv: Buffer[] | null;
     try {
@@ -175,14 +176,14 @@ function serverCron(): void {}
 
 /* ============================ The event loop ============================== */
 
-let Poller_: Poller<Client> | null = null;
+let poller: Poller<Client> | null = null;
 let running = true;
 
 function processEvent(ev: PollEvent<Client>): void {
   switch (ev.type) {
     case "accept": {
       const c = createClient(ev.socket);
-      Poller_?.add(ev.socket, c);
+      poller?.add(ev.socket, c);
       break;
     }
     case "readable":
@@ -292,7 +293,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   Server.config.port = listeningPort(server);
-  Poller_ = new Poller<Client>(server);
+  poller = new Poller<Client>(server);
   addTimer(TICK_MS, serverCron);
   onShutdown(() => {
     running = false;
@@ -301,7 +302,7 @@ async function main(): Promise<void> {
     log(`Ran ${Server.stats.commands} commands, ${Server.stats.writes} socket writes`);
   });
   log(`listening on ${host}:${Server.config.port}`);
-  await eventLoop(Poller_);
+  await eventLoop(poller);
 }
 
 void main();
