@@ -18,6 +18,7 @@
 // Usage: npm run bench:resp -- [--step 09] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]
 
 import { type ChildProcess, fork, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { findStep, listSteps } from "../src/steps.ts";
@@ -178,7 +179,20 @@ async function runLoad(job: Job): Promise<Result> {
 
 interface Running {
   port: number;
+  pid: number;
   stop: () => void;
+}
+
+// CPU time (user + system, ms) a process has used, from /proc (Linux); NaN
+// elsewhere. CPU per delivery is steadier than deliveries/s on a machine
+// where other work competes for the cores.
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // Clock ticks at 100 Hz.
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function startProcess(cmdline: string, args: string[], ready: RegExp): Promise<Running> {
@@ -188,7 +202,7 @@ function startProcess(cmdline: string, args: string[], ready: RegExp): Promise<R
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = ready.exec(out);
-      if (m) resolve({ port: Number(m[1]), stop: () => proc.kill("SIGKILL") });
+      if (m) resolve({ port: Number(m[1]), pid: proc.pid!, stop: () => proc.kill("SIGKILL") });
     };
     proc.stdout.on("data", onData);
     proc.stderr.on("data", onData);
@@ -263,14 +277,18 @@ async function main(): Promise<void> {
   const modes = values.modes.split(",") as Mode[];
   const measureMs = Number(values.seconds) * 1000;
   console.log(`pub/sub fan-out, ${step.name} vs redis-server; one publisher, N subscribers`);
-  console.log("| N | mode | server | deliveries/s | p50 µs | p99 µs | loss | vs Redis |");
-  console.log("|---:|---|---|---:|---:|---:|---:|---:|");
+  console.log(
+    "| N | mode | server | deliveries/s | p50 µs | p99 µs | loss | server CPU ns/delivery | vs Redis |",
+  );
+  console.log("|---:|---|---|---:|---:|---:|---:|---:|---:|");
   for (const n of ns) {
     for (const mode of modes) {
       const results: Record<string, Result> = {};
+      const cpu: Record<string, number> = {};
       for (const target of ["redis", step.name]) {
         const server = await startTarget(target, step.server);
         try {
+          const cpu0 = cpuMs(server.pid);
           results[target] = await runInChild({
             port: server.port,
             subscribers: n,
@@ -280,6 +298,7 @@ async function main(): Promise<void> {
             inFlight: 10000,
             rate: 20000,
           });
+          cpu[target] = ((cpuMs(server.pid) - cpu0) * 1e6) / results[target]!.received;
         } finally {
           server.stop();
         }
@@ -291,8 +310,11 @@ async function main(): Promise<void> {
             : mode === "flat"
               ? `${(r.perSecond / base.perSecond).toFixed(2)}x rate`
               : `${(r.p99 / base.p99).toFixed(2)}x p99`;
+        const ns = Math.round(cpu[target]!);
+        const cpuRatio =
+          target === "redis" ? "" : `, ${(cpu[target]! / cpu.redis!).toFixed(2)}x CPU`;
         console.log(
-          `| ${n} | ${mode} | ${target} | ${Math.round(r.perSecond)} | ${r.p50} | ${r.p99} | ${r.loss} | ${ratio} |`,
+          `| ${n} | ${mode} | ${target} | ${Math.round(r.perSecond)} | ${r.p50} | ${r.p99} | ${r.loss} | ${ns} | ${ratio}${cpuRatio} |`,
         );
       }
     }

@@ -20,7 +20,7 @@ const cases: DiffCase[] = [
   },
   {
     name: "pipelined: many requests in one write, answered in order",
-    actions: [{ raw: "*1\r\n$4\r\nPING\r\n".repeat(50) + "*2\r\n$4\r\nECHO\r\n$3\r\nend\r\n" }],
+    actions: [{ raw: `${"*1\r\n$4\r\nPING\r\n".repeat(50)}*2\r\n$4\r\nECHO\r\n$3\r\nend\r\n` }],
   },
   {
     name: "binary-safe bulk: every byte value",
