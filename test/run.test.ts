@@ -115,7 +115,7 @@ describe("choosing a step", () => {
   it("passes host and port through, and picks the newest chat step by default", () => {
     const steps = listSteps();
     const chat = (n: number) => steps.filter((s) => s.num <= n);
-    const fake = (num: number, track: string): Step => ({
+    const fake = (num: number, track: Step["track"]): Step => ({
       ...steps.at(-1)!,
       num,
       name: `${num}-redis-thing`,

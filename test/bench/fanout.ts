@@ -198,6 +198,13 @@ export function findSteps(wanted: string[], notes: string[]): Step[] {
       notes.push(`step ${w}: no ${dir ? `${dir}/src/server.ts` : "folder"} yet, skipped`);
       continue;
     }
+    const lesson = JSON.parse(
+      fs.readFileSync(path.join(STEPS_DIR, dir, "package.json"), "utf8"),
+    ).lesson;
+    if (lesson?.track === "redis") {
+      notes.push(`step ${w}: a Redis server, not a chat: skipped (npm run bench:resp measures it)`);
+      continue;
+    }
     found.push({ num: dir.slice(0, 2), name: dir, server });
   }
   return found;

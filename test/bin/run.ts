@@ -11,6 +11,7 @@
 // between npm and the server, and the shell one more still; when npm passes
 // on a SIGTERM, the server must be the one that gets it.
 
+import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { listSteps, resolveRun } from "../src/steps.ts";
 
@@ -23,6 +24,17 @@ const run = resolveRun(kind, argv, listSteps());
 if ("error" in run) {
   console.error(run.error);
   process.exit(2);
+}
+// A Redis step's client is redis-cli itself (args go to it: -p 6380 ...).
+if (kind === "client" && run.step.track === "redis") {
+  const cli = spawnSync("redis-cli", run.args, { stdio: "inherit" });
+  if (cli.error !== undefined) {
+    console.error(
+      "redis-cli is not installed: apt-get install redis-tools (or brew install redis)",
+    );
+    process.exit(1);
+  }
+  process.exit(cli.status ?? 1);
 }
 process.argv = [process.argv[0]!, run.file, ...run.args];
 await import(pathToFileURL(run.file).href);

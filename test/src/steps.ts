@@ -22,8 +22,8 @@ export interface Step {
   client: string | null;
   /** package.json's "lesson": the files this step changes. */
   changes: string[];
-  /** package.json's "lesson.track": "chat" (the default) or, for instance, "redis". */
-  track: string;
+  /** "chat" (steps 01-08: a chat server) or "redis" (09 on: a Redis server). */
+  track: "chat" | "redis";
 }
 
 export function listSteps(): Step[] {
@@ -41,7 +41,7 @@ export function listSteps(): Step[] {
         server: `${dir}src/server.ts`,
         client: existsSync(client) ? client : null,
         changes: pkg.lesson?.changes ?? [],
-        track: pkg.lesson?.track ?? "chat",
+        track: pkg.lesson?.track === "redis" ? "redis" : "chat",
       };
     });
 }
@@ -78,6 +78,8 @@ export function resolveRun(
     step = kind === "client" ? chat.findLast((s) => s.client !== null) : chat.at(-1);
     if (step === undefined) return { error: `no chat step has a ${kind}` };
   }
+  // A Redis step's client is redis-cli itself: run.ts starts it.
+  if (kind === "client" && step.track === "redis") return { step, file: "redis-cli", args };
   if (kind === "client" && step.client === null) {
     const firstClient = steps.find((s) => s.client !== null);
     return {

@@ -1,0 +1,40 @@
+// redis-diff.test.ts -- every Redis step against a real redis-server, byte for byte.
+//
+// Each family in test/diff/ runs on every Redis step from its `since` on:
+// the same conversation goes to a private redis-server and to the step's
+// server, and the transcripts must be equal (after the normalisation a
+// documented exception asks for). A new family is a new file in test/diff/.
+
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { serverForAllTests } from "./src/harness.ts";
+import { redisForAllTests } from "./src/redis.ts";
+import { type Family, runCase } from "./src/redis-diff.ts";
+import { listSteps } from "./src/steps.ts";
+
+const dir = new URL("./diff/", import.meta.url);
+const families: Family[] = [];
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith(".ts"))
+  .sort()) {
+  families.push(((await import(new URL(file, dir).href)) as { family: Family }).family);
+}
+
+for (const step of listSteps().filter((s) => s.track === "redis")) {
+  describe(step.name, () => {
+    const redis = redisForAllTests();
+    const server = serverForAllTests(step.server);
+    for (const family of families.filter((f) => f.since <= step.num)) {
+      describe(family.name, () => {
+        for (const c of family.cases) {
+          it(c.name, async () => {
+            const norm = c.except?.normalize ?? ((t: string[]) => t);
+            const theirs = norm(await runCase(redis().port, c));
+            const ours = norm(await runCase(server().port, c));
+            expect(ours).toEqual(theirs);
+          });
+        }
+      });
+    }
+  });
+}

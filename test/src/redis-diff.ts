@@ -1,0 +1,236 @@
+// redis-diff.ts -- run the same conversation with a real Redis and with ours, compare every byte.
+//
+// A case is a list of actions on numbered connections: send a command, or
+// raw bytes (a split request, garbage). After each action every open
+// connection is synced: we send it `PING <marker>` and read frames until
+// the marker comes back (or the connection closes). Everything read is the
+// transcript, one entry per RESP frame, byte for byte. Syncing this way
+// needs no model of what should arrive: a PUBLISH's messages reach the
+// subscribers before their marker does, on Redis as on our server, because
+// both write in order. PING works in every mode (even subscribed RESP2).
+//
+// The same case runs against a private redis-server and against a step's
+// server; the transcripts must be equal. Where they cannot be (a feature
+// Redis 7.0 lacks, an order Redis leaves to its hash tables), the case says
+// why in `except`, next to itself, and how the transcripts are compared.
+//
+// Cases come in families (test/diff/<family>.ts), each with the first step
+// that has it: a later step adds its commands as one new family file.
+
+import net from "node:net";
+
+export type Arg = string | Buffer;
+
+export type Action =
+  // One command as a multibulk request.
+  | { conn?: number; cmd: Arg[] }
+  // Bytes as they are; `sync: false` leaves the connection alone afterwards
+  // (the rest of a split request follows); `sync: "close"` reads until the
+  // server closes it, sending nothing more (after bytes meant to be fatal:
+  // a marker sent behind them could be in the server's socket unread when
+  // it closes, and then TCP resets the connection, losing the reply).
+  | { conn?: number; raw: string | Buffer; sync?: boolean | "close" };
+
+export interface DiffCase {
+  name: string;
+  actions: Action[];
+  /** A documented difference: why, and how both transcripts are normalised before comparing. */
+  except?: { why: string; normalize: (transcript: string[]) => string[] };
+}
+
+export interface Family {
+  name: string;
+  /** The first step whose server has these commands. */
+  since: number;
+  cases: DiffCase[];
+}
+
+export function encodeCommand(args: Arg[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === "string" ? Buffer.from(a) : a;
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from("\r\n"));
+  }
+  return Buffer.concat(parts);
+}
+
+/* ============================ Reading frames ============================== */
+
+// Where the RESP2/RESP3 frame starting at `pos` ends, or -1 if incomplete.
+export function frameEnd(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const nl = buf.indexOf("\r\n", pos);
+  if (nl === -1) return -1;
+  const type = String.fromCharCode(buf[pos]!);
+  const n = Number(buf.toString("latin1", pos + 1, nl));
+  let end = nl + 2;
+  switch (type) {
+    case "$":
+    case "!":
+    case "=":
+      if (n < 0) return end;
+      return buf.length >= end + n + 2 ? end + n + 2 : -1;
+    case "*":
+    case "~":
+    case ">":
+    case "%":
+    case "|": {
+      if (n < 0) return end;
+      const count = type === "%" || type === "|" ? n * 2 : n;
+      for (let i = 0; i < count; i++) {
+        end = frameEnd(buf, end);
+        if (end === -1) return -1;
+      }
+      // An attribute is followed by the frame it describes.
+      return type === "|" ? frameEnd(buf, end) : end;
+    }
+    default:
+      return end; // + - : _ # , ( are one line.
+  }
+}
+
+class Conn {
+  private buf = Buffer.alloc(0);
+  closed = false;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly socket: net.Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake?.();
+    });
+    const close = () => {
+      this.closed = true;
+      this.wake?.();
+    };
+    socket.on("close", close);
+    socket.on("error", close);
+  }
+
+  // The next frame, or "(closed)", or "(timeout)".
+  async frame(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const end = frameEnd(this.buf, 0);
+      if (end !== -1) {
+        const f = this.buf.toString("latin1", 0, end);
+        this.buf = this.buf.subarray(end);
+        return f;
+      }
+      if (this.closed) {
+        const rest = this.buf.toString("latin1");
+        this.buf = Buffer.alloc(0);
+        return rest.length > 0 ? `(closed after ${JSON.stringify(rest)})` : "(closed)";
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return "(timeout)";
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = null;
+          resolve();
+        };
+      });
+    }
+  }
+}
+
+function connect(port: number): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(new Conn(socket));
+    });
+    socket.once("error", reject);
+  });
+}
+
+/* ============================ Running a case ============================== */
+
+const TIMEOUT_MS = 3000;
+
+// Run `c` against the server on `port`; returns its transcript.
+export async function runCase(port: number, c: DiffCase): Promise<string[]> {
+  const conns = new Map<number, Conn>();
+  const transcript: string[] = [];
+  let marker = 0;
+  const ended = new Set<number>(); // Connections closed (or silent) for good.
+  const get = async (i: number) => {
+    let conn = conns.get(i);
+    if (conn === undefined) {
+      conn = await connect(port);
+      conns.set(i, conn);
+    }
+    return conn;
+  };
+  try {
+    for (const action of c.actions) {
+      const i = action.conn ?? 0;
+      const conn = await get(i);
+      if ("cmd" in action) {
+        conn.socket.write(encodeCommand(action.cmd));
+      } else {
+        conn.socket.write(action.raw);
+        if (action.sync === false) continue;
+        if (action.sync === "close") {
+          while (true) {
+            const f = await conn.frame(TIMEOUT_MS);
+            transcript.push(`${i}: ${JSON.stringify(f)}`);
+            if (f.startsWith("(")) break;
+          }
+          ended.add(i);
+          continue;
+        }
+      }
+      // The acting connection first: its reply proves the command ran, so
+      // what it sent the others is on its way to them before their marker.
+      const order = [...conns].sort((a, b) => (a[0] === i ? -1 : b[0] === i ? 1 : a[0] - b[0]));
+      for (const [j, other] of order) {
+        if (ended.has(j)) continue;
+        const m = `sync:${++marker}`;
+        if (!other.closed) other.socket.write(encodeCommand(["PING", m]));
+        while (true) {
+          const f = await other.frame(TIMEOUT_MS);
+          if (f.includes(m)) break; // The marker's own reply is the same on both sides.
+          transcript.push(`${j}: ${JSON.stringify(f)}`);
+          if (f.startsWith("(")) {
+            ended.add(j);
+            break;
+          }
+        }
+      }
+    }
+    // QUIT and wait for the close: by then the server has forgotten the
+    // connection's subscriptions, so the next case starts clean.
+    for (const [j, conn] of conns) {
+      if (ended.has(j) || conn.closed) continue;
+      conn.socket.write(encodeCommand(["QUIT"]));
+      while (!(await conn.frame(TIMEOUT_MS)).startsWith("(")) {}
+    }
+  } finally {
+    for (const conn of conns.values()) conn.socket.destroy();
+  }
+  return transcript;
+}
+
+/* ============================ Helpers for cases =========================== */
+
+// Hide the numbers that differ between two servers for reasons of no
+// interest: connection ids (each server counts its own connections).
+export function maskIds(transcript: string[]): string[] {
+  return transcript.map((t) => t.replace(/(\\r\\nid\\r\\n:)\d+/g, "$1<id>"));
+}
+
+// A seeded generator (mulberry32): the same seed, the same "random" case.
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
