@@ -114,7 +114,7 @@ describe("choosing a step", () => {
 
   it("passes host and port through, and picks the newest chat step by default", () => {
     const steps = listSteps();
-    const chat = (n: number) => steps.filter((s) => s.num <= n);
+    const chat = (n: number) => steps.filter((s) => s.num <= n && s.track === "chat");
     const fake = (num: number, track: Step["track"]): Step => ({
       ...steps.at(-1)!,
       num,

@@ -19,10 +19,10 @@
 // Redis keeps exactly this pair for pub/sub: server.pubsub_channels (channel
 // -> the clients subscribed to it), walked by PUBLISH, and each client's
 // own pubsub_channels (the channels it subscribed to), walked by a bare
-// UNSUBSCRIBE and by freeClient(). The Redis steps to come are meant to
-// reuse this class for SUBSCRIBE and PUBLISH, which is why it knows nothing
-// about chat: members can be of any type (the server uses its Client, the
-// tests plain strings), and there are no nicks, sockets or messages in here.
+// UNSUBSCRIBE and by freeClient(). The Redis steps reuse this class for
+// SUBSCRIBE and PUBLISH, which is why it knows nothing about chat: members
+// can be of any type (the server uses its Client, the tests plain strings),
+// and there are no nicks, sockets or messages in here.
 
 // A channel as the rest of the program sees it: read-only. Members are kept
 // in join order (a Set remembers insertion order), so /names lists them so.

@@ -30,6 +30,7 @@ export type PollEvent<T> =
   | { type: "accept"; socket: net.Socket } // A new connection (the listening socket was readable).
   | { type: "readable"; data: T } // Bytes (or the end of them) are waiting for socket.read().
   | { type: "writable"; data: T } // 'drain': the socket took what it held; write again.
+  | { type: "end"; data: T } // The peer ended its input (a FIN); the socket may still be written.
   | { type: "closed"; data: T; reason: string }; // The connection is over; free the client.
 
 // One watched socket: what happened to it since the last wait().
@@ -39,6 +40,7 @@ interface Watch<T> {
   accept: boolean;
   readable: boolean;
   writable: boolean;
+  ended: boolean;
   closed: string | null; // Why, if it closed: the first reason wins.
   closedReported: boolean;
   removed: boolean;
@@ -68,6 +70,7 @@ export class Poller<T> {
       accept: true,
       readable: false,
       writable: false,
+      ended: false,
       closed: null,
       closedReported: false,
       removed: false,
@@ -75,9 +78,9 @@ export class Poller<T> {
     this.watches.set(socket, w);
     socket.on("readable", () => this.mark(w, "readable"));
     socket.on("drain", () => this.mark(w, "writable"));
-    // read() returning 0 (the peer closed) or -1 (an error) in C: Node tells
-    // them apart, so the loop can log why.
-    socket.on("end", () => this.markClosed(w, "closed by peer"));
+    // read() returning 0 in C: the peer ended its input, which with
+    // allowHalfOpen is not yet the end of the connection. -1, an error, is.
+    socket.on("end", () => this.mark(w, "ended"));
     socket.on("error", (err: Error) => this.markClosed(w, err.message));
     socket.on("close", () => this.markClosed(w, "connection closed"));
     this.markReady(w);
@@ -88,7 +91,7 @@ export class Poller<T> {
     const w = this.watches.get(socket);
     if (w === undefined) return;
     w.data = data;
-    if (w.readable || w.writable || w.closed !== null) this.markReady(w);
+    if (w.readable || w.writable || w.ended || w.closed !== null) this.markReady(w);
   }
 
   // Stop reporting a socket (epoll_ctl(EPOLL_CTL_DEL)). Its listeners stay,
@@ -118,7 +121,7 @@ export class Poller<T> {
     });
   }
 
-  private mark(w: Watch<T>, what: "readable" | "writable"): void {
+  private mark(w: Watch<T>, what: "readable" | "writable" | "ended"): void {
     if (w.removed) return;
     w[what] = true;
     this.markReady(w);
@@ -159,7 +162,7 @@ export class Poller<T> {
       if (w.accept) {
         w.accept = false;
         events.push({ type: "accept", socket: w.socket });
-        if (w.readable || w.writable || w.closed !== null) later.push(w);
+        if (w.readable || w.writable || w.ended || w.closed !== null) later.push(w);
         continue;
       }
       if (w.data === undefined) {
@@ -168,12 +171,14 @@ export class Poller<T> {
       }
       if (w.readable) events.push({ type: "readable", data: w.data });
       if (w.writable) events.push({ type: "writable", data: w.data });
+      if (w.ended) events.push({ type: "end", data: w.data });
       if (w.closed !== null && !w.closedReported) {
         w.closedReported = true;
         events.push({ type: "closed", data: w.data, reason: w.closed });
       }
       w.readable = false;
       w.writable = false;
+      w.ended = false;
     }
     this.ready.clear();
     for (const w of later) this.ready.add(w);

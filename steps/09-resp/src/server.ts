@@ -194,6 +194,15 @@ function processEvent(ev: PollEvent<Client>): void {
       ev.data.socketHeld = 0;
       if (!ev.data.gone) readFromClient(ev.data);
       break;
+    case "end":
+      // read() returned 0: the client sends nothing more. Redis frees it on
+      // the spot, but by then its replies were already written in the same
+      // iteration; here they still wait for the flush, so close after it.
+      if (!ev.data.gone) {
+        closeAfterReply(ev.data, "closed by peer");
+        Server.pendingWrites.add(ev.data);
+      }
+      break;
     case "closed":
       freeClient(ev.data, ev.reason);
       break;
@@ -265,7 +274,10 @@ function parseOptions(argv: string[]): void {
 // on 6379 that is most likely a real Redis.
 function listen(host: string, port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ noDelay: true });
+    // allowHalfOpen: when a client ends its input (`printf 'PING\r\n' | nc
+    // -N`), Node must not close our side before the replies to what it did
+    // send are out. The loop closes it, after the reply (the "end" event).
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true });
     server.once("error", reject);
     server.listen({ host, port }, () => {
       server.off("error", reject);

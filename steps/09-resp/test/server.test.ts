@@ -32,6 +32,16 @@ async function infoField(c: LineClient, field: string): Promise<number> {
 }
 
 describe("server", () => {
+  it("a client that ends its input still gets every reply, then is closed", async () => {
+    // `printf 'PING\r\nECHO hi\r\n' | nc -N`: the FIN comes with the
+    // commands, and the replies must not be lost to it.
+    const c = await connect();
+    c.socket.end(`${resp("PING")}ECHO hi\r\n`);
+    await c.closed;
+    expect(c.received().toString()).toBe("+PONG\r\n$2\r\nhi\r\n");
+    await server().waitForLog(/client \d+ (dropped|closed).*closed by peer/);
+  });
+
   it("a protocol error closes that client only, with a logged reason", async () => {
     const bad = await connect();
     const good = await connect();
