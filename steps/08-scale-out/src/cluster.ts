@@ -31,8 +31,9 @@
 // The order of one sender's messages is kept end to end: every PUBLISH goes
 // out on one connection in the order the lines were read, Redis delivers a
 // channel's messages in the order it received them, and the node delivers
-// them in the order they arrive. A /msg that waits for its lookup holds the
-// messages behind it (the outbox), so it cannot be overtaken.
+// them in the order they arrive. A command that must wait for Redis (/nick,
+// a /msg to another node, /who) makes its client wait too (server.ts), so
+// nothing a client typed later can overtake it.
 
 import { randomBytes } from "node:crypto";
 import { log } from "@smallchat/shared/chatlib";
@@ -51,6 +52,7 @@ export const LEASE_MS = 5000;
 // never gives up on its Redis; it just serves local clients meanwhile.
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2000;
+const COMMAND_TIMEOUT_MS = 5000;
 
 // What the node's cluster-wide answers are made of: what every node last
 // wrote as its presence.
@@ -68,14 +70,6 @@ export interface ChatHooks {
   nickLost(nick: string): void; // Another node holds it now: rename its client.
   presence(): Presence;
   flush(): void;
-}
-
-// A message waiting its turn to be published. A private message is not
-// ready until the lookup of its nick has answered.
-interface Outgoing {
-  channel: string | null; // Null: nowhere (the nick was not found).
-  payload: string;
-  ready: boolean;
 }
 
 // Take --redis URL out of the arguments (REDIS_URL in the environment
@@ -121,7 +115,6 @@ export class Cluster {
   private readonly wanted = new Set<string>();
   // The nicks this node holds (or is claiming) in Redis.
   private readonly mine = new Set<string>();
-  private outbox: Outgoing[] = [];
   private presenceScheduled = false;
   private flushScheduled = false;
   private renewing = false;
@@ -138,6 +131,9 @@ export class Cluster {
       // instead of waiting in memory (without bound) to be sent late.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // A client waits for some answers (server.ts): a Redis that hangs
+      // must not make it wait for ever.
+      commandTimeout: COMMAND_TIMEOUT_MS,
       autoResendUnfulfilledCommands: false,
       // We resubscribe ourselves, from the channels we really have.
       autoResubscribe: false,
@@ -243,58 +239,40 @@ export class Cluster {
 
   // Publish a line or notice said in channel `name` on this node.
   publishToChannel(name: string, text: string): void {
-    this.send({ channel: chanKey(name), payload: `${this.nodeId} ${text}`, ready: true });
+    this.publish(chanKey(name), `${this.nodeId} ${text}`);
+  }
+
+  // While Redis is away, a message to other nodes is dropped, not queued:
+  // at-most-once, as pub/sub itself is. The node's own clients have it.
+  private publish(channel: string, payload: string): void {
+    if (this.cmd.status !== "ready") return;
+    this.cmd.publish(channel, payload).catch(() => {});
   }
 
   /* ========================== Private messages ========================== */
 
-  // Send `text` to `nick`, held by some other node. `onFail` is called if
-  // no node holds it, or with `down` true if Redis cannot be asked.
-  sendPrivate(nick: string, text: string, onFail: (down: boolean) => void): void {
+  // Send `text` to `nick`, held by some other node. `done` says whether
+  // a node holds it (null: Redis cannot be asked).
+  sendPrivate(nick: string, text: string, done: (found: boolean | null) => void): void {
     if (!this.up) {
-      onFail(true);
+      done(null);
       return;
     }
-    const item: Outgoing = {
-      channel: null,
-      payload: `${this.nodeId} ${nick} ${text}`,
-      ready: false,
-    };
-    this.outbox.push(item);
+    const payload = `${this.nodeId} ${nick} ${text}`;
     // A default nick names its node ("user:3@a1b2c3"): no lookup needed.
     const at = nick.startsWith("user:") ? nick.lastIndexOf("@") : -1;
-    const owner = at === -1 ? this.cmd.get(nickKey(nick)) : Promise.resolve(nick.slice(at + 1));
-    owner
-      .then(
-        (node) => {
-          if (node === null) this.callChat(() => onFail(false));
-          else item.channel = this.nodeChannel(node);
-        },
-        () => this.callChat(() => onFail(true)),
-      )
-      .finally(() => {
-        item.ready = true;
-        this.pump();
-      });
-  }
-
-  /* ========================== The outbox ================================ */
-
-  private send(item: Outgoing): void {
-    if (this.outbox.length === 0) this.publish(item);
-    else this.outbox.push(item);
-  }
-
-  // Publish every message at the head of the outbox that is ready.
-  private pump(): void {
-    while (this.outbox.length > 0 && this.outbox[0]!.ready) this.publish(this.outbox.shift()!);
-  }
-
-  // While Redis is away, a message to other nodes is dropped: at-most-once,
-  // as pub/sub itself is. The node's own clients already have it.
-  private publish(item: Outgoing): void {
-    if (item.channel === null || this.cmd.status !== "ready") return;
-    this.cmd.publish(item.channel, item.payload).catch(() => {});
+    if (at !== -1) {
+      this.publish(this.nodeChannel(nick.slice(at + 1)), payload);
+      done(true);
+      return;
+    }
+    this.cmd.get(nickKey(nick)).then(
+      (node) => {
+        if (node !== null) this.publish(this.nodeChannel(node), payload);
+        this.callChat(() => done(node !== null));
+      },
+      () => this.callChat(() => done(null)),
+    );
   }
 
   /* ========================== Receiving ================================= */

@@ -113,6 +113,7 @@ interface Client {
   lastInput: number; // When we last read bytes from it (ms, monotonic clock).
   current: Channel<Client> | null; // Where its plain lines go; null: nowhere yet.
   gone: boolean; // Freed: ignore any late event.
+  waiting: boolean; // Waiting for Redis: its next lines stay unread until it answers.
 }
 
 // The global state of the chat. Two dictionaries over the same clients:
@@ -189,6 +190,7 @@ function createClient(socket: net.Socket): Client {
     lastInput: performance.now(),
     current: null,
     gone: false,
+    waiting: false,
   };
   Chat.clients.set(id, c);
   Chat.byNick.set(c.nick, c);
@@ -322,7 +324,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 function readFromClient(c: Client, chunk: Buffer): void {
   let buf = c.inbuf.length === 0 ? chunk : Buffer.concat([c.inbuf, chunk]);
   let start = 0;
-  while (!c.gone) {
+  while (!c.gone && !c.waiting) {
     const nl = buf.indexOf(10, start); // 10 is "\n".
     if (nl === -1) break;
     let end = nl;
@@ -337,6 +339,10 @@ function readFromClient(c: Client, chunk: Buffer): void {
     start = nl + 1;
   }
   buf = buf.subarray(start);
+  if (c.waiting) {
+    c.inbuf = Buffer.from(buf); // Complete lines too: they wait for Redis's answer.
+    return;
+  }
   // No "\n" in sight and already more than a line's worth (+1 for a "\r"
   // that may precede the "\n"): this line is too long. Say so once, drop
   // what we have and skip the rest of it, whatever its size.
@@ -356,7 +362,7 @@ function readFromClient(c: Client, chunk: Buffer): void {
 // socket until EAGAIN. Stopping early would be a bug, not a saving: Node
 // reports 'readable' again only after a read() came back empty.
 function readAllFromClient(c: Client): void {
-  while (!c.gone) {
+  while (!c.gone && !c.waiting) {
     const chunk = c.socket.read() as Buffer | null;
     if (chunk === null) break;
     c.lastInput = performance.now();
@@ -465,12 +471,16 @@ function setNick(c: Client, nick: string): void {
     return;
   }
   // In a cluster the nick must also be free on every other node: Redis
-  // decides, and the rename happens when it answers.
-  Chat.cluster.claimNick(nick, (ok) => {
-    if (!ok) sendToClient(c, `ERR nick ${nick} is already taken\n`);
-    else if (c.gone) Chat.cluster?.releaseNick(nick);
-    else renameClient(c, nick);
-  });
+  // decides, and the client waits for its answer.
+  const cluster = Chat.cluster;
+  waitForCluster(c, (done) =>
+    cluster.claimNick(nick, (ok) => {
+      if (!ok) sendToClient(c, `ERR nick ${nick} is already taken\n`);
+      else if (c.gone) cluster.releaseNick(nick);
+      else renameClient(c, nick);
+      done();
+    }),
+  );
 }
 
 // Move `c` to `nick` in the nick index. In a cluster, the old nick's lease
@@ -494,9 +504,16 @@ function privateMessage(c: Client, arg: string): void {
     sendToClient(c, "ERR usage: /msg <nick> <text>\n");
   } else if (target === undefined && Chat.cluster !== null) {
     // Maybe on another node: the cluster finds out, and says if not.
-    Chat.cluster.sendPrivate(nick, `${c.nick}> (private) ${text}\n`, (down) => {
-      sendToClient(c, `ERR no such nick: ${nick}${down ? ` (on this node; ${REDIS_DOWN})` : ""}\n`);
-    });
+    const cluster = Chat.cluster;
+    waitForCluster(c, (done) =>
+      cluster.sendPrivate(nick, `${c.nick}> (private) ${text}\n`, (found) => {
+        if (found !== true) {
+          const why = found === null ? ` (on this node; ${REDIS_DOWN})` : "";
+          sendToClient(c, `ERR no such nick: ${nick}${why}\n`);
+        }
+        done();
+      }),
+    );
   } else if (target === undefined) {
     sendToClient(c, `ERR no such nick: ${nick}\n`);
   } else {
@@ -629,6 +646,24 @@ function sendNames(c: Client, arg: string | null): void {
 
 const REDIS_DOWN = "Redis is unreachable, this node only";
 
+// Run `ask`, a command that needs Redis's answer, and make `c` wait for it:
+// its next lines stay unread (in its input buffer, then in the kernel's,
+// which makes a fast typist's TCP wait) until `ask` calls done(). So the
+// answer comes before anything typed later, and "/nick bob" then "hi" says
+// hi as bob. Redis blocks a client in BLPOP the same way; every other
+// client carries on meanwhile.
+function waitForCluster(c: Client, ask: (done: () => void) => void): void {
+  let answering = true; // Still inside ask(): the caller's loop reads on.
+  c.waiting = true;
+  ask(() => {
+    c.waiting = false;
+    if (answering || c.gone) return;
+    readFromClient(c, Buffer.alloc(0)); // The lines that waited.
+    readAllFromClient(c);
+  });
+  answering = false;
+}
+
 const clusterHooks = {
   // A line or notice said in `name` on another node: to every local member.
   deliverToChannel(name: string, text: string): void {
@@ -662,9 +697,19 @@ const clusterHooks = {
   flush: handleClientsWithPendingWrites,
 };
 
+// Ask every node's presence for `c`, which waits for the answer.
+function askCluster(c: Client, cluster: Cluster, answer: (all: Presence[] | null) => void): void {
+  waitForCluster(c, (done) =>
+    cluster.ask((all) => {
+      answer(all);
+      done();
+    }),
+  );
+}
+
 // /who for the whole cluster: this node's nicks first, then the others'.
 function clusterWho(c: Client, cluster: Cluster): void {
-  cluster.ask((all) => {
+  askCluster(c, cluster, (all) => {
     if (all === null) {
       sendToClient(c, `Users (${REDIS_DOWN}): ${[...Chat.byNick.keys()].join(" ")}\n`);
       return;
@@ -675,7 +720,7 @@ function clusterWho(c: Client, cluster: Cluster): void {
 
 // /list for the whole cluster: a channel's count is its members on every node.
 function clusterList(c: Client, cluster: Cluster): void {
-  cluster.ask((all) => {
+  askCluster(c, cluster, (all) => {
     if (all === null) {
       const here = Chat.channels.list().map((ch) => `${ch.name}(${ch.members.size})`);
       sendToClient(c, `Channels (${REDIS_DOWN}): ${here.join(" ")}\n`);
@@ -699,7 +744,7 @@ function clusterNames(c: Client, arg: string | null, cluster: Cluster): void {
     sendToClient(c, NO_CHANNEL_ERR);
     return;
   }
-  cluster.ask((all) => {
+  askCluster(c, cluster, (all) => {
     if (all === null) {
       const channel = Chat.channels.get(name);
       const nicks = channel === undefined ? [] : [...channel.members].map((m) => m.nick);

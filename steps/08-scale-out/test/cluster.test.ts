@@ -115,6 +115,15 @@ describe("two nodes", () => {
     expect(await a.nextLine()).toBe("bob> (private) back at you");
   });
 
+  it("a client waits for Redis's answers: /nick, /who, then a line, all in one packet", async () => {
+    const [A, B] = [await startNode(), await startNode()];
+    const a = await join(A);
+    const b = await join(B);
+    await a.send("/nick alice\n/who\nhi\n");
+    expect(await a.nextLine()).toMatch(/^Users: alice( |$)/);
+    expect(await b.nextLine()).toBe("alice> hi");
+  });
+
   it("nicks are unique across nodes, and free again when their owner leaves", async () => {
     const [A, B] = [await startNode(), await startNode()];
     const a = await join(A);
