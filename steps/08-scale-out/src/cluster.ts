@@ -217,17 +217,27 @@ export class Cluster {
 
   // A local channel changed membership: subscribe on its first local
   // member, unsubscribe when the last one leaves. Called by the server
-  // after every join and part.
-  channelChanged(name: string, localMembers: number): void {
+  // after every join and part; `done` runs once Redis has confirmed a new
+  // subscription (at once if there is none to make).
+  channelChanged(name: string, localMembers: number, done = () => {}): void {
     this.presenceChanged();
     if (localMembers > 0 && !this.wanted.has(name)) {
       this.wanted.add(name);
-      if (this.sub.status !== "ready") return; // resubscribe() will.
-      this.sub.subscribe(chanKey(name)).then(
-        () => log(`redis: subscribed to ${name}`),
-        () => {},
-      );
-    } else if (localMembers === 0 && this.wanted.has(name)) {
+      if (this.sub.status !== "ready") {
+        done(); // resubscribe() will, once Redis is back.
+        return;
+      }
+      this.sub
+        .subscribe(chanKey(name))
+        .then(
+          () => log(`redis: subscribed to ${name}`),
+          () => {},
+        )
+        .finally(() => this.callChat(done));
+      return;
+    }
+    done();
+    if (localMembers === 0 && this.wanted.has(name)) {
       this.wanted.delete(name);
       if (this.sub.status !== "ready") return;
       this.sub.unsubscribe(chanKey(name)).then(

@@ -577,10 +577,15 @@ function joinChannel(c: Client, name: string): void {
   if (res.joined) {
     log(`Client id=${c.id} ${c.nick} joined ${name}`);
     sendNotice(res.channel, c, "joined");
-    Chat.cluster?.channelChanged(name, res.channel.members.size);
   }
   c.current = res.channel;
   sendToClient(c, `* now talking in ${name}\n`);
+  // The first local member makes the node subscribe: what the client says
+  // next waits until the node hears the channel, so the answers come back.
+  const cluster = Chat.cluster;
+  if (res.joined && cluster !== null) {
+    waitForCluster(c, (done) => cluster.channelChanged(name, res.channel.members.size, done));
+  }
 }
 
 // Handle /part [#name] (default: the current channel). Leaving the current
