@@ -163,11 +163,6 @@ export class Cluster {
     this.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
   }
 
-  // Is the cluster reachable right now? When not, the node is step 07.
-  get connected(): boolean {
-    return this.up;
-  }
-
   /* ========================== Connection state ========================== */
 
   // Log the transitions, once each: connected, lost, back.
@@ -186,6 +181,7 @@ export class Cluster {
           : `redis: connected to ${this.url} as node ${this.nodeId}`,
       );
       this.outageLogged = false;
+      this.lastError = "";
     } else {
       this.logOutage();
     }
