@@ -11,6 +11,7 @@ import {
   connectClient,
   type LineClient,
   type RunningServer,
+  startProgram,
   startServer,
 } from "@smallchat/test/harness";
 import { type RunningRedis, redisCli, startRedis } from "@smallchat/test/redis";
@@ -151,6 +152,24 @@ describe("two nodes", () => {
     await untilAnswer(a, "/who\n", (l) => l === "Users: alice bob");
     await untilAnswer(b, "/names #rust\n", (l) => l === "Names #rust: bob alice");
     await untilAnswer(a, "/list\n", (l) => l === "Channels: #lobby(2) #rust(2)");
+  });
+});
+
+describe("configuration", () => {
+  it("takes REDIS_URL from the environment, and --redis wins over it", async () => {
+    const fromEnv = await startServer(SERVER, [], { REDIS_URL: redis.url });
+    nodes.push(fromEnv);
+    await fromEnv.waitForLog(`redis: connected to ${redis.url} as node `);
+    const bogus = "redis://127.0.0.1:1";
+    const fromFlag = await startServer(SERVER, ["--redis", redis.url], { REDIS_URL: bogus });
+    nodes.push(fromFlag);
+    await fromFlag.waitForLog(`redis: connected to ${redis.url} as node `);
+  });
+
+  it("refuses a --redis that is not a redis:// URL", async () => {
+    const bad = startProgram(SERVER, ["--port", "0", "--redis", "localhost:6379"]);
+    await bad.waitForLog("invalid --redis: localhost:6379");
+    expect(await bad.exited).toBe(2);
   });
 });
 
