@@ -139,6 +139,19 @@ describe("two nodes", () => {
     await untilNickTaken(B, b, "alice", 5000);
   });
 
+  it("the node's timer renews its leases", async () => {
+    const A = await startNode();
+    const a = await join(A);
+    await setNick(A, a, "alice");
+    const key = "smallchat:nick:alice";
+    const pttl = async () => Number(await redisCli(redis.port, ["PTTL", key]));
+    expect(await pttl()).toBeGreaterThan(0);
+    // Stretch the lease by hand: the next renewal (WATCH, MGET, MULTI,
+    // PEXPIRE, EXEC) sets it back to 5 s.
+    await redisCli(redis.port, ["PEXPIRE", key, "100000"]);
+    await untilTrue(async () => (await pttl()) <= 5000, 4000);
+  });
+
   it("/who, /names and /list answer for the whole cluster", async () => {
     const [A, B] = [await startNode(), await startNode()];
     const a = await join(A);
