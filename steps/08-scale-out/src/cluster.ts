@@ -355,12 +355,12 @@ export class Cluster {
       const key = nickKey(nick);
       await this.cmd.watch(key);
       const owner = await this.cmd.get(key);
-      // Claimed again (by another local client) while we waited? Keep it.
-      if (owner !== this.nodeId || this.mine.has(nick)) {
-        await this.cmd.unwatch();
-        return;
-      }
-      await this.cmd.multi().del(key).exec();
+      // Not ours any more, or claimed again by another local client while
+      // we waited: keep it. An EXEC with nothing queued still ends the
+      // WATCH, so the transaction runs either way.
+      const tx = this.cmd.multi();
+      if (owner === this.nodeId && !this.mine.has(nick)) tx.del(key);
+      await tx.exec();
     });
   }
 
