@@ -20,6 +20,7 @@ import {
   startServer,
 } from "./src/harness.ts";
 import { killAll, spawnTsInPty } from "./src/pty.ts";
+import { startRedis } from "./src/redis.ts";
 import { listSteps, type Step } from "./src/steps.ts";
 
 interface Ctx {
@@ -64,6 +65,39 @@ function keepaliveTimer(serverPort: number, clientPort: number): string | undefi
     .split("\n")
     .find((l) => l.includes(ours));
   return row?.trim().split(/\s+/)[5]?.split(":")[0];
+}
+
+// Several nodes of this step on one private redis-server (step 08 on):
+// run `fn` with them, connected, then stop them all.
+async function withCluster(
+  ctx: Ctx,
+  n: number,
+  fn: (nodes: RunningServer[]) => Promise<void>,
+): Promise<void> {
+  const redis = await startRedis();
+  const nodes: RunningServer[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const node = await startServer(ctx.step.server, ["--redis", redis.url]);
+      nodes.push(node);
+      await node.waitForLog(/^redis: connected to /);
+    }
+    await fn(nodes);
+  } finally {
+    closeAll();
+    await Promise.all(nodes.map((node) => node.stop()));
+    await redis.stop();
+  }
+}
+
+// A client on `node`, once the node hears `channel` in Redis.
+async function joinNode(node: RunningServer, nick: string, channel: string): Promise<LineClient> {
+  const c = await connectClient(node.port);
+  await c.send(`/nick ${nick}\n/join ${channel}\n`);
+  const subscribed = `redis: subscribed to ${channel}`;
+  if (!node.logs.includes(subscribed)) await node.waitForLog(subscribed);
+  await c.waitForLine(`* now talking in ${channel}`);
+  return c;
 }
 
 const BEHAVIOURS: Behaviour[] = [
@@ -447,6 +481,50 @@ const BEHAVIOURS: Behaviour[] = [
       const a = await ctx.connect();
       await a.send("/join #rust\n");
       expect(await a.nextLine()).toBe("Unsupported command");
+    },
+  },
+  {
+    name: "cross-node: a line said on one node reaches another",
+    since: 8,
+    async check(ctx) {
+      await withCluster(ctx, 2, async ([A, B]) => {
+        const a = await joinNode(A!, "alice", "#rust");
+        const b = await joinNode(B!, "bob", "#rust");
+        expect(await a.nextLine()).toBe("#rust * bob joined");
+        await a.send("across\n");
+        expect(await b.nextLine()).toBe("#rust alice> across");
+      });
+    },
+    async naive(ctx) {
+      // One server is the whole chat: there is nothing to point at a Redis.
+      const node = startProgram(ctx.step.server, ["--port", "0", "--redis", "redis://x"]);
+      await node.waitForLog(/Unknown option '--redis'/);
+      expect(await node.exited).not.toBe(0);
+    },
+  },
+  {
+    name: "cross-node: /msg reaches a nick on another node",
+    since: 8,
+    async check(ctx) {
+      await withCluster(ctx, 2, async ([A, B]) => {
+        const a = await joinNode(A!, "alice", "#lobby");
+        await joinNode(B!, "bob", "#lobby");
+        const b = await joinNode(B!, "carol", "#lobby");
+        await b.send("/msg alice psst\n");
+        expect(await a.waitForLine(/private/)).toBe("carol> (private) psst");
+      });
+    },
+  },
+  {
+    name: "cross-node: nicks are unique across nodes",
+    since: 8,
+    async check(ctx) {
+      await withCluster(ctx, 2, async ([A, B]) => {
+        await joinNode(A!, "alice", "#lobby");
+        const b = await connectClient(B!.port);
+        await b.send("/nick alice\n");
+        expect(await b.nextLine()).toBe("ERR nick alice is already taken");
+      });
     },
   },
   {

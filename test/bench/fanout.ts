@@ -26,6 +26,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { type RunningRedis, startRedis } from "../src/redis.ts";
 import type { LoadReport, Mode, Reply, Request } from "./load.ts";
 import { formatTable, writeReport } from "./report.ts";
 import { Histogram, median } from "./stats.ts";
@@ -73,12 +74,25 @@ export interface Scenario {
   modes: Mode[] | null;
   /** Step numbers ("07") this scenario runs on; null: every selected step. */
   steps: string[] | null;
+  /** Step 08 on: run this many nodes on one private redis-server, clients split between them. */
+  nodes?: number;
 }
 
 export const SCENARIOS: Scenario[] = [
   { name: "fan-out", topology: EVERYONE, clients: null, modes: null, steps: null },
   { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["07"] },
   { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["07"] },
+  // Step 08: the same 100 clients in one channel, on one step 07 server,
+  // then split over two step 08 nodes relaying through a real redis-server.
+  { name: "1 channel, 1 node", topology: channels(1), clients: [100], modes: null, steps: ["07"] },
+  {
+    name: "1 channel, 2 nodes",
+    topology: channels(1),
+    clients: [100],
+    modes: null,
+    steps: ["08"],
+    nodes: 2,
+  },
 ];
 
 /* ============================ Options ===================================== */
@@ -99,7 +113,7 @@ export interface Options {
 }
 
 export const DEFAULTS: Options = {
-  steps: ["01", "02", "03", "05", "07"],
+  steps: ["01", "02", "03", "05", "07", "08"],
   clients: [10, 100, 500],
   modes: ["flat", "rate"],
   seconds: 3,
@@ -232,13 +246,13 @@ process.once("exit", () => {
 
 let tmpDir: string | null = null;
 
-async function startServer(step: Step): Promise<Server> {
+async function startServer(step: Step, args: string[] = []): Promise<Server> {
   tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "smallchat-bench-"));
   const logFile = path.join(tmpDir, `${step.num}-${Date.now()}.log`);
   const fd = fs.openSync(logFile, "w");
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", step.server, "--host", "127.0.0.1", "--port", "0"],
+    ["--import", "tsx", step.server, "--host", "127.0.0.1", "--port", "0", ...args],
     { stdio: ["ignore", fd, fd], cwd: path.dirname(path.dirname(step.server)) },
   );
   fs.closeSync(fd);
@@ -405,10 +419,12 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
   for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
   const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - 1, 0);
 
-  const server = await startServer(cell.step);
+  const { servers, stopAll } = await startNodes(cell);
   try {
-    // Split the clients into one block per load process.
-    const used = workers.slice(0, Math.min(workers.length, n));
+    // Split the clients into one block per load process (per node, with
+    // several nodes: block k talks to node k).
+    const nodes = servers.length;
+    const used = workers.slice(0, nodes > 1 ? nodes : Math.min(opts.workers, n));
     const per = Math.ceil(n / used.length);
     await Promise.all(
       used.map((w, k) => {
@@ -418,7 +434,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
           {
             t: "open",
             host: "127.0.0.1",
-            port: server.port,
+            port: servers[k % nodes]!.port,
             first,
             count,
             groups,
@@ -437,8 +453,9 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     const measureMs = opts.seconds * 1000;
     let cpuStart = Number.NaN;
     let wallStart = 0;
+    const serversCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.proc.pid), 0);
     const cpuTimer = setTimeout(() => {
-      cpuStart = cpuSeconds(server.proc.pid);
+      cpuStart = serversCpu();
       wallStart = performance.now();
     }, warmupMs);
     const sent = await Promise.all(
@@ -466,8 +483,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
       ),
     );
     clearTimeout(cpuTimer);
-    const serverCpu =
-      (cpuSeconds(server.proc.pid) - cpuStart) / ((performance.now() - wallStart) / 1000);
+    const serverCpu = (serversCpu() - cpuStart) / ((performance.now() - wallStart) / 1000);
 
     // Drain: the senders stopped; wait until every expected delivery is in,
     // or nothing has arrived for a second (it never will), or 20 s passed.
@@ -491,10 +507,42 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     for (const w of used) reports.push((await w.ask<"report">({ t: "report" }, 5000)).report);
     await Promise.all(used.map((w) => w.ask({ t: "close" }, 5000)));
     const closed = reports.reduce((s, r) => s + r.closed, 0);
-    return { reports, expected, serverCpu, closed, drops: countDrops(server.logFile), slices };
+    const drops = servers.reduce((sum, s) => sum + countDrops(s.logFile), 0);
+    return { reports, expected, serverCpu, closed, drops, slices };
   } finally {
-    await server.stop().catch(() => {});
+    await stopAll();
   }
+}
+
+// The cell's server, or with `nodes` several nodes of the step on one
+// private redis-server, each connected to it before the clients come.
+async function startNodes(cell: Cell): Promise<{ servers: Server[]; stopAll(): Promise<void> }> {
+  const count = cell.scenario.nodes ?? 1;
+  if (count <= 1) {
+    const server = await startServer(cell.step);
+    return { servers: [server], stopAll: () => server.stop().catch(() => {}) };
+  }
+  const redis: RunningRedis = await startRedis();
+  const servers: Server[] = [];
+  const stopAll = async () => {
+    await Promise.all(servers.map((s) => s.stop().catch(() => {})));
+    await redis.stop();
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = await startServer(cell.step, ["--redis", redis.url]);
+      servers.push(server);
+      const deadline = Date.now() + 10000;
+      while (!/^redis: connected/m.test(fs.readFileSync(server.logFile, "utf8").slice(0, 4096))) {
+        if (Date.now() > deadline) throw new Error("node did not connect to redis-server");
+        await sleep(25);
+      }
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { servers, stopAll };
 }
 
 // Measure a cell opts.repeat times and keep the medians.
@@ -600,7 +648,9 @@ export async function runBenchmark(
   const perCell = (opts.warmup + opts.seconds + 1) * opts.repeat;
   progress(`${cells.length} cells, about ${Math.ceil((cells.length * perCell) / 10) * 10} s`);
 
-  const workers = Array.from({ length: opts.workers }, () => LoadWorker.start());
+  // A load process per node at least, for the cross-node cells.
+  const nodes = Math.max(1, ...opts.scenarios.map((s) => s.nodes ?? 1));
+  const workers = Array.from({ length: Math.max(opts.workers, nodes) }, () => LoadWorker.start());
   const results: CellResult[] = [];
   const broken = new Set<string>(); // Steps whose server does not start.
   try {

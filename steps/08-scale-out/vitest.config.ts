@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Every test talks to a real server process over real sockets: give slow CI
+// machines room, and write a JSON report that .ci/run sums into one line.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20000,
+    hookTimeout: 20000,
+    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+  },
+});
