@@ -7,7 +7,8 @@
 //
 //   delivered msg/s  copies of messages received per second, all clients
 //                    together: one line sent to 100 clients is 99 deliveries
-//   p50/p99 latency  from the send time written in the message to receipt
+//   latency          p50, p99, p99.9 and max, from the send time written in
+//                    the message to receipt
 //   loss             deliveries expected minus deliveries received, counted
 //                    after the senders stop and the pipes drain
 //
@@ -15,9 +16,16 @@
 // window) and sends a new one each time one arrives, so the server is
 // always busy; this measures capacity. Fixed rate: the clients together
 // offer a fixed number of deliveries per second, well below capacity; this
-// measures latency at a load every step can carry.
+// measures latency at a load every step can carry (two rates by default:
+// 20k and 100k deliveries/s).
 //
-// Usage: npm run bench -- [--steps 02,03,05] [--clients 10,100] [--seconds 3]
+// The anchor of every report is a real redis-server doing the same job with
+// pub/sub ("step" redis): same clients, same marker lines, same rates, in
+// the same run, so the ratios to it mean something on a noisy machine. With
+// --pin (the default on a machine with two cores or more) the server under
+// test runs on core 0 and the load on core 1, so neither steals the other's.
+//
+// Usage: npm run bench -- [--steps redis,02,03,05] [--clients 10,100] [--seconds 3]
 //        [--quick] [--out test/bench/out] (see --help for the rest)
 
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
@@ -26,7 +34,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { LoadReport, Mode, Reply, Request } from "./load.ts";
+import { startRedis } from "../src/redis.ts";
+import type { LoadReport, Mode, Protocol, Reply, Request } from "./load.ts";
 import { formatTable, writeReport } from "./report.ts";
 import { Histogram, median } from "./stats.ts";
 
@@ -77,6 +86,7 @@ export interface Scenario {
 
 export const SCENARIOS: Scenario[] = [
   { name: "fan-out", topology: EVERYONE, clients: null, modes: null, steps: null },
+  // 50 channels and 1 channel: step 07 only (redis would need its own setup).
   { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["07"] },
   { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["07"] },
 ];
@@ -84,48 +94,54 @@ export const SCENARIOS: Scenario[] = [
 /* ============================ Options ===================================== */
 
 export interface Options {
-  steps: string[]; // "02" or "02-buffered-io"
+  steps: string[]; // "02" or "02-buffered-io", or "redis"
   clients: number[];
   modes: Mode[];
   seconds: number; // Measured window of one cell.
   warmup: number; // Seconds of load before measuring.
-  rate: number; // Fixed rate mode: offered deliveries/s, all clients together.
+  rates: number[]; // Fixed rate mode: offered deliveries/s, all clients together; one cell each.
   window: number; // Flat-out: deliveries in flight (lines x recipients), all clients.
   workers: number; // Load processes.
   repeat: number;
   baseline: string;
+  pin: boolean; // Server on core 0, load on core 1 (taskset).
   out: string;
   scenarios: Scenario[];
 }
 
+const canPin = os.cpus().length >= 2 && spawnOk("taskset", ["-c", "0", "true"]);
+
 export const DEFAULTS: Options = {
-  steps: ["01", "02", "03", "05", "07"],
+  steps: ["redis", "01", "02", "03", "05", "07"],
   clients: [10, 100, 500],
   modes: ["flat", "rate"],
   seconds: 3,
   warmup: 1,
-  rate: 20000,
+  rates: [20000, 100000],
   window: 10000,
   workers: 1,
   repeat: 1,
-  baseline: "03",
+  baseline: "redis",
+  pin: canPin,
   out: path.join(REPO, "test/bench/out"),
   scenarios: SCENARIOS,
 };
 
 const HELP = `usage: npm run bench -- [options]
-  --steps 01,02,03     steps to measure (default ${DEFAULTS.steps.join(",")}; missing ones are skipped)
+  --steps redis,01,02  steps to measure (default ${DEFAULTS.steps.join(",")}; missing ones are skipped;
+                       redis is a private redis-server doing the same with pub/sub)
   --clients 10,100     client counts (default ${DEFAULTS.clients.join(",")})
   --modes flat,rate    flat-out and/or fixed rate (default both)
   --seconds N          measured seconds per cell (default ${DEFAULTS.seconds})
   --warmup N           warm-up seconds per cell (default ${DEFAULTS.warmup})
-  --rate N             fixed rate: offered deliveries/s (default ${DEFAULTS.rate})
+  --rate N,M           fixed rate: offered deliveries/s, one cell each (default ${DEFAULTS.rates.join(",")})
   --window N           flat-out: deliveries in flight, all clients (default ${DEFAULTS.window})
   --workers N          load processes (default ${DEFAULTS.workers})
   --repeat N           runs per cell, median reported (default ${DEFAULTS.repeat})
   --baseline NN        step for the "x vs NN" columns (default ${DEFAULTS.baseline})
+  --no-pin             don't pin the server to core 0 and the load to core 1
   --out DIR            report directory (default test/bench/out)
-  --quick              smoke run: steps 02,03, 10 clients, half-second cells`;
+  --quick              smoke run: steps redis,03,05, 10 clients, half-second cells`;
 
 export function parseCli(argv: string[]): Options {
   const { values } = parseArgs({
@@ -141,6 +157,8 @@ export function parseCli(argv: string[]): Options {
       workers: { type: "string" },
       repeat: { type: "string" },
       baseline: { type: "string" },
+      pin: { type: "boolean" },
+      "no-pin": { type: "boolean" },
       out: { type: "string" },
       quick: { type: "boolean" },
       help: { type: "boolean" },
@@ -159,7 +177,7 @@ export function parseCli(argv: string[]): Options {
   };
   // --quick only changes defaults: flags given next to it still win.
   const base: Options = values.quick
-    ? { ...DEFAULTS, steps: ["02", "03"], clients: [10], seconds: 0.5, warmup: 0.2 }
+    ? { ...DEFAULTS, steps: ["redis", "03", "05"], clients: [10], seconds: 0.5, warmup: 0.2 }
     : DEFAULTS;
   const modes = values.modes ? list(values.modes) : base.modes;
   for (const m of modes) if (m !== "flat" && m !== "rate") throw new Error(`unknown mode: ${m}`);
@@ -170,11 +188,12 @@ export function parseCli(argv: string[]): Options {
     modes: modes as Mode[],
     seconds: num(values.seconds, base.seconds, 0.1),
     warmup: num(values.warmup, base.warmup, 0),
-    rate: num(values.rate, base.rate, 1),
+    rates: values.rate ? list(values.rate).map((r) => num(r, 0, 1)) : base.rates,
     window: num(values.window, base.window, 1),
     workers: Math.floor(num(values.workers, base.workers, 1)),
     repeat: Math.floor(num(values.repeat, base.repeat, 1)),
     baseline: values.baseline ?? base.baseline,
+    pin: values["no-pin"] ? false : (values.pin ?? base.pin),
     out: values.out ? path.resolve(values.out) : base.out,
   };
 }
@@ -182,16 +201,22 @@ export function parseCli(argv: string[]): Options {
 /* ============================ Steps ======================================= */
 
 export interface Step {
-  num: string; // "02"
+  num: string; // "02", or "redis"
   name: string; // "02-buffered-io"
-  server: string; // Path of its server.ts.
+  server: string; // Path of its server.ts ("" for redis).
 }
+
+export const REDIS = "redis";
 
 // Find the wanted steps among steps/*; explain the ones that are missing.
 export function findSteps(wanted: string[], notes: string[]): Step[] {
   const dirs = fs.existsSync(STEPS_DIR) ? fs.readdirSync(STEPS_DIR).sort() : [];
   const found: Step[] = [];
   for (const w of wanted) {
+    if (w === REDIS) {
+      found.push({ num: REDIS, name: "redis-server (pub/sub)", server: "" });
+      continue;
+    }
     const dir = dirs.find((d) => d === w || d.startsWith(`${w}-`));
     const server = dir ? path.join(STEPS_DIR, dir, "src/server.ts") : "";
     if (!dir || !fs.existsSync(server)) {
@@ -213,9 +238,30 @@ export function findSteps(wanted: string[], notes: string[]): Step[] {
 
 interface Server {
   port: number;
-  proc: ChildProcess;
+  pid: number | undefined;
   logFile: string;
   stop(): Promise<void>;
+}
+
+function spawnOk(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Pin every thread of a process to one core. Node has helper threads
+// (libuv's pool, V8's compiler and GC): -a moves them all.
+function pinTo(pid: number | undefined, core: number): void {
+  if (pid !== undefined) spawnOk("taskset", ["-a", "-c", "-p", String(core), String(pid)]);
+}
+
+// A private redis-server (test/src/redis.ts), the same one the tests use.
+async function startRedisServer(): Promise<Server> {
+  const redis = await startRedis();
+  return { port: redis.port, pid: redis.pid, logFile: "", stop: () => redis.stop() };
 }
 
 const children = new Set<ChildProcess>();
@@ -253,7 +299,7 @@ async function startServer(step: Step): Promise<Server> {
   for (;;) {
     const head = fs.readFileSync(logFile, "utf8").slice(0, 4096);
     const m = /^listening on .*:(\d+)$/m.exec(head);
-    if (m) return { port: Number(m[1]), proc, logFile, stop };
+    if (m) return { port: Number(m[1]), pid: proc.pid, logFile, stop };
     if (proc.exitCode !== null || Date.now() > deadline) {
       await stop();
       const why = proc.exitCode !== null ? `exited with ${proc.exitCode}` : "no listening line";
@@ -286,6 +332,7 @@ function cpuSeconds(pid: number | undefined): number {
 
 // How many clients did the server drop for not reading (steps 02+)?
 function countDrops(logFile: string): number {
+  if (logFile === "") return 0;
   try {
     if (fs.statSync(logFile).size > 256 * 1024 * 1024) return Number.NaN;
     return fs.readFileSync(logFile, "utf8").match(/output buffer/g)?.length ?? 0;
@@ -362,6 +409,7 @@ export interface Cell {
   scenario: Scenario;
   clients: number;
   mode: Mode;
+  rate: number; // Fixed rate: offered deliveries/s (0 flat-out).
 }
 
 export interface CellResult {
@@ -374,6 +422,8 @@ export interface CellResult {
   delivered: number; // Median over slices (and repeats) of deliveries/s.
   p50: number; // ms
   p99: number; // ms
+  p999: number; // ms
+  max: number; // ms
   sent: number;
   expected: number;
   received: number;
@@ -396,9 +446,14 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
   const setup = Array.from({ length: n }, (_, i) => topo.setup(i, n));
   const groupSize = new Map<number, number>();
   for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
-  const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - 1, 0);
+  // Deliveries of one line from each client. Redis pub/sub delivers to the
+  // sender's own subscriber as well (see load.ts).
+  const protocol: Protocol = cell.step.num === REDIS ? "resp" : "chat";
+  const self = protocol === "resp" ? 0 : 1;
+  const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - self, 0);
 
-  const server = await startServer(cell.step);
+  const server = cell.step.num === REDIS ? await startRedisServer() : await startServer(cell.step);
+  if (opts.pin) pinTo(server.pid, 0);
   try {
     // Split the clients into one block per load process.
     const used = workers.slice(0, Math.min(workers.length, n));
@@ -416,6 +471,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
             count,
             groups,
             setup: setup.slice(first, first + count),
+            protocol,
           },
           20000,
         );
@@ -431,7 +487,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     let cpuStart = Number.NaN;
     let wallStart = 0;
     const cpuTimer = setTimeout(() => {
-      cpuStart = cpuSeconds(server.proc.pid);
+      cpuStart = cpuSeconds(server.pid);
       wallStart = performance.now();
     }, warmupMs);
     const sent = await Promise.all(
@@ -449,7 +505,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
             // Fixed rate: the same deliveries/s whatever the client count.
             // 2,000 lines/s to 500 clients would be a million deliveries/s,
             // and measure only how fast queues grow.
-            ratePerClient: recipients > 0 ? opts.rate / recipients : 0,
+            ratePerClient: recipients > 0 ? cell.rate / recipients : 0,
             warmupMs,
             measureMs,
             slices,
@@ -460,7 +516,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     );
     clearTimeout(cpuTimer);
     const serverCpu =
-      (cpuSeconds(server.proc.pid) - cpuStart) / ((performance.now() - wallStart) / 1000);
+      (cpuSeconds(server.pid) - cpuStart) / ((performance.now() - wallStart) / 1000);
 
     // Drain: the senders stopped; wait until every expected delivery is in,
     // or nothing has arrived for a second (it never will), or 20 s passed.
@@ -515,10 +571,12 @@ export async function runCell(
       scenario: cell.scenario.name,
       clients: cell.clients,
       mode: cell.mode,
-      offered: cell.mode === "rate" ? opts.rate : opts.window,
+      offered: cell.mode === "rate" ? cell.rate : opts.window,
       delivered: median(slices.map((c) => c / sliceSeconds)),
       p50: hist.percentile(0.5) / 1000,
       p99: hist.percentile(0.99) / 1000,
+      p999: hist.percentile(0.999) / 1000,
+      max: hist.percentile(1) / 1000,
       sent: sum((r) => r.sent),
       expected: m.expected,
       received,
@@ -538,6 +596,8 @@ export async function runCell(
     delivered: med((r) => r.delivered),
     p50: med((r) => r.p50),
     p99: med((r) => r.p99),
+    p999: med((r) => r.p999),
+    max: med((r) => r.max),
     serverCpu: med((r) => r.serverCpu),
     loadCpu: med((r) => r.loadCpu),
     // Loss is never a median: one lost message in any run is a lost message.
@@ -585,15 +645,22 @@ export async function runBenchmark(
     for (const step of steps) {
       if (scenario.steps && !scenario.steps.includes(step.num)) continue;
       for (const clients of scenario.clients ?? opts.clients) {
-        for (const mode of scenario.modes ?? opts.modes)
-          cells.push({ step, scenario, clients, mode });
+        for (const mode of scenario.modes ?? opts.modes) {
+          if (mode === "flat") cells.push({ step, scenario, clients, mode, rate: 0 });
+          else for (const rate of opts.rates) cells.push({ step, scenario, clients, mode, rate });
+        }
       }
     }
   }
   const perCell = (opts.warmup + opts.seconds + 1) * opts.repeat;
   progress(`${cells.length} cells, about ${Math.ceil((cells.length * perCell) / 10) * 10} s`);
 
-  const workers = Array.from({ length: opts.workers }, () => LoadWorker.start());
+  const startWorker = () => {
+    const w = LoadWorker.start();
+    if (opts.pin) pinTo(w.proc.pid, 1);
+    return w;
+  };
+  const workers = Array.from({ length: opts.workers }, startWorker);
   const results: CellResult[] = [];
   const broken = new Set<string>(); // Steps whose server does not start.
   try {
@@ -604,12 +671,13 @@ export async function runBenchmark(
         const r = await runCell(cell, opts, workers);
         results.push(r);
         progress(
-          `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms, loss ${r.loss}` +
+          `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms,` +
+            ` p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms, loss ${r.loss}` +
             ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)})`,
         );
       } catch (err) {
         const message = (err as Error).message;
-        if (/exited with|no listening line/.test(message)) {
+        if (/exited with|no listening line|redis-server/.test(message)) {
           broken.add(cell.step.num);
           const note = `step ${cell.step.num}: server failed to start (${message}), skipped`;
           notes.push(note);
@@ -622,10 +690,12 @@ export async function runBenchmark(
           scenario: cell.scenario.name,
           clients: cell.clients,
           mode: cell.mode,
-          offered: 0,
+          offered: cell.mode === "rate" ? cell.rate : opts.window,
           delivered: Number.NaN,
           p50: Number.NaN,
           p99: Number.NaN,
+          p999: Number.NaN,
+          max: Number.NaN,
           sent: 0,
           expected: 0,
           received: 0,
@@ -639,7 +709,7 @@ export async function runBenchmark(
         });
         // A load process may be stuck mid-cell: replace them all.
         for (const w of workers) w.stop();
-        workers.splice(0, workers.length, ...workers.map(() => LoadWorker.start()));
+        workers.splice(0, workers.length, ...workers.map(startWorker));
       }
     }
   } finally {
@@ -651,7 +721,7 @@ export async function runBenchmark(
 }
 
 function modeName(cell: Cell): string {
-  const mode = cell.mode === "flat" ? "flat-out" : "fixed rate";
+  const mode = cell.mode === "flat" ? "flat-out" : `fixed rate ${cell.rate}/s`;
   return cell.scenario.topology === EVERYONE ? mode : `${mode}, ${cell.scenario.name}`;
 }
 
