@@ -546,48 +546,51 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
   }
 }
 
-// Measure a cell opts.repeat times and keep the medians.
+// Measure a cell once and turn the load's reports into numbers.
 export async function runCell(
   cell: Cell,
   opts: Options,
   workers: LoadWorker[],
 ): Promise<CellResult> {
-  const runs: CellResult[] = [];
-  for (let r = 0; r < opts.repeat; r++) {
-    const m = await measureOnce(cell, opts, workers);
-    const hist = new Histogram();
-    const slices = new Array<number>(m.slices).fill(0);
-    for (const rep of m.reports) {
-      hist.add(rep.latency);
-      rep.slices.forEach((c, i) => {
-        slices[i]! += c;
-      });
-    }
-    const sliceSeconds = (m.reports[0]?.sliceMs ?? 1000) / 1000;
-    const sum = (f: (r: LoadReport) => number) => m.reports.reduce((s, r) => s + f(r), 0);
-    const received = sum((r) => r.received);
-    runs.push({
-      step: cell.step.num,
-      scenario: cell.scenario.name,
-      clients: cell.clients,
-      mode: cell.mode,
-      offered: cell.mode === "rate" ? cell.rate : opts.window,
-      delivered: median(slices.map((c) => c / sliceSeconds)),
-      p50: hist.percentile(0.5) / 1000,
-      p99: hist.percentile(0.99) / 1000,
-      p999: hist.percentile(0.999) / 1000,
-      max: hist.percentile(1) / 1000,
-      sent: sum((r) => r.sent),
-      expected: m.expected,
-      received,
-      loss: m.expected - received,
-      serverCpu: m.serverCpu,
-      loadCpu: Math.max(...m.reports.map((r) => r.cpu)),
-      closed: m.closed,
-      corrupt: sum((r) => r.corrupt),
-      drops: m.drops,
+  const m = await measureOnce(cell, opts, workers);
+  const hist = new Histogram();
+  const slices = new Array<number>(m.slices).fill(0);
+  for (const rep of m.reports) {
+    hist.add(rep.latency);
+    rep.slices.forEach((c, i) => {
+      slices[i]! += c;
     });
   }
+  const sliceSeconds = (m.reports[0]?.sliceMs ?? 1000) / 1000;
+  const sum = (f: (r: LoadReport) => number) => m.reports.reduce((s, r) => s + f(r), 0);
+  const received = sum((r) => r.received);
+  return {
+    step: cell.step.num,
+    scenario: cell.scenario.name,
+    clients: cell.clients,
+    mode: cell.mode,
+    offered: cell.mode === "rate" ? cell.rate : opts.window,
+    delivered: median(slices.map((c) => c / sliceSeconds)),
+    p50: hist.percentile(0.5) / 1000,
+    p99: hist.percentile(0.99) / 1000,
+    p999: hist.percentile(0.999) / 1000,
+    max: hist.percentile(1) / 1000,
+    sent: sum((r) => r.sent),
+    expected: m.expected,
+    received,
+    loss: m.expected - received,
+    serverCpu: m.serverCpu,
+    loadCpu: Math.max(...m.reports.map((r) => r.cpu)),
+    closed: m.closed,
+    corrupt: sum((r) => r.corrupt),
+    drops: m.drops,
+  };
+}
+
+// The runs of one cell as one row: medians, except for what must add up.
+function combine(runs: CellResult[]): CellResult {
+  const failed = runs.find((r) => r.error);
+  if (failed) return failed;
   const first = runs[0]!;
   const med = (f: (r: CellResult) => number) => median(runs.map(f));
   const total = (f: (r: CellResult) => number) => runs.reduce((s, r) => s + f(r), 0);
@@ -640,14 +643,19 @@ export async function runBenchmark(
   }
   const steps = findSteps(opts.steps, notes);
   for (const note of notes) progress(note);
+  // The steps of one condition (clients, mode, rate) run back to back, and
+  // --repeat runs the whole list again rather than one cell three times: on
+  // a shared machine the load of the neighbours drifts, and what a ratio
+  // needs is its two rows measured under the same drift.
   const cells: Cell[] = [];
   for (const scenario of opts.scenarios) {
-    for (const step of steps) {
-      if (scenario.steps && !scenario.steps.includes(step.num)) continue;
-      for (const clients of scenario.clients ?? opts.clients) {
-        for (const mode of scenario.modes ?? opts.modes) {
-          if (mode === "flat") cells.push({ step, scenario, clients, mode, rate: 0 });
-          else for (const rate of opts.rates) cells.push({ step, scenario, clients, mode, rate });
+    for (const clients of scenario.clients ?? opts.clients) {
+      for (const mode of scenario.modes ?? opts.modes) {
+        for (const rate of mode === "flat" ? [0] : opts.rates) {
+          for (const step of steps) {
+            if (scenario.steps && !scenario.steps.includes(step.num)) continue;
+            cells.push({ step, scenario, clients, mode, rate });
+          }
         }
       }
     }
@@ -661,55 +669,57 @@ export async function runBenchmark(
     return w;
   };
   const workers = Array.from({ length: opts.workers }, startWorker);
-  const results: CellResult[] = [];
+  const runs: CellResult[][] = cells.map(() => []);
   const broken = new Set<string>(); // Steps whose server does not start.
   try {
-    for (const [k, cell] of cells.entries()) {
-      const label = `[${k + 1}/${cells.length}] step ${cell.step.num}, ${cell.clients} clients, ${modeName(cell)}`;
-      if (broken.has(cell.step.num)) continue;
-      try {
-        const r = await runCell(cell, opts, workers);
-        results.push(r);
-        progress(
-          `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms,` +
-            ` p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms, loss ${r.loss}` +
-            ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)})`,
-        );
-      } catch (err) {
-        const message = (err as Error).message;
-        if (/exited with|no listening line|redis-server/.test(message)) {
-          broken.add(cell.step.num);
-          const note = `step ${cell.step.num}: server failed to start (${message}), skipped`;
-          notes.push(note);
-          progress(note);
-          continue;
+    for (let round = 0; round < opts.repeat; round++) {
+      for (const [k, cell] of cells.entries()) {
+        const label = `[${round * cells.length + k + 1}/${cells.length * opts.repeat}] step ${cell.step.num}, ${cell.clients} clients, ${modeName(cell)}`;
+        if (broken.has(cell.step.num)) continue;
+        try {
+          const r = await runCell(cell, opts, workers);
+          runs[k]!.push(r);
+          progress(
+            `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms,` +
+              ` p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms, loss ${r.loss}` +
+              ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)})`,
+          );
+        } catch (err) {
+          const message = (err as Error).message;
+          if (/exited with|no listening line|redis-server/.test(message)) {
+            broken.add(cell.step.num);
+            const note = `step ${cell.step.num}: server failed to start (${message}), skipped`;
+            notes.push(note);
+            progress(note);
+            continue;
+          }
+          progress(`${label}: error: ${message}`);
+          runs[k]!.push({
+            step: cell.step.num,
+            scenario: cell.scenario.name,
+            clients: cell.clients,
+            mode: cell.mode,
+            offered: cell.mode === "rate" ? cell.rate : opts.window,
+            delivered: Number.NaN,
+            p50: Number.NaN,
+            p99: Number.NaN,
+            p999: Number.NaN,
+            max: Number.NaN,
+            sent: 0,
+            expected: 0,
+            received: 0,
+            loss: Number.NaN,
+            serverCpu: Number.NaN,
+            loadCpu: Number.NaN,
+            closed: 0,
+            corrupt: 0,
+            drops: 0,
+            error: message,
+          });
+          // A load process may be stuck mid-cell: replace them all.
+          for (const w of workers) w.stop();
+          workers.splice(0, workers.length, ...workers.map(startWorker));
         }
-        progress(`${label}: error: ${message}`);
-        results.push({
-          step: cell.step.num,
-          scenario: cell.scenario.name,
-          clients: cell.clients,
-          mode: cell.mode,
-          offered: cell.mode === "rate" ? cell.rate : opts.window,
-          delivered: Number.NaN,
-          p50: Number.NaN,
-          p99: Number.NaN,
-          p999: Number.NaN,
-          max: Number.NaN,
-          sent: 0,
-          expected: 0,
-          received: 0,
-          loss: Number.NaN,
-          serverCpu: Number.NaN,
-          loadCpu: Number.NaN,
-          closed: 0,
-          corrupt: 0,
-          drops: 0,
-          error: message,
-        });
-        // A load process may be stuck mid-cell: replace them all.
-        for (const w of workers) w.stop();
-        workers.splice(0, workers.length, ...workers.map(startWorker));
       }
     }
   } finally {
@@ -717,6 +727,15 @@ export async function runBenchmark(
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     tmpDir = null;
   }
+  // Report order: by step (redis first), then as the cells were listed.
+  const order = (step: string) => (step === REDIS ? "" : step);
+  const results = cells
+    .map((_, k) => runs[k]!)
+    .filter((rs) => rs.length > 0)
+    .map(combine)
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => order(a.r.step).localeCompare(order(b.r.step)) || a.i - b.i)
+    .map(({ r }) => r);
   return { results, loadAverage, notes, seconds: (performance.now() - t0) / 1000, opts };
 }
 
