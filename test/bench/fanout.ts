@@ -330,6 +330,19 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+// Seconds the main thread of a process spent runnable but not running: it
+// had work, and another process had its core (Linux schedstat; NaN
+// elsewhere). On a shared machine this is where a tail of milliseconds
+// comes from: a time slice of a neighbour is 3 or 4 ms.
+function waitSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8");
+    return Number(stat.split(" ")[1]) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 // How many clients did the server drop for not reading (steps 02+)?
 function countDrops(logFile: string): number {
   if (logFile === "") return 0;
@@ -430,6 +443,8 @@ export interface CellResult {
   loss: number;
   serverCpu: number; // Fraction of one core.
   loadCpu: number; // Fraction of one core, busiest load process.
+  serverWait: number; // Fraction of the window the server waited for a core.
+  loadWait: number; // The same for the load process that waited most.
   closed: number; // Connections the server closed during the run.
   corrupt: number; // Markers cut apart by the server.
   drops: number; // Clients the server dropped as slow readers.
@@ -485,9 +500,13 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     const warmupMs = opts.warmup * 1000;
     const measureMs = opts.seconds * 1000;
     let cpuStart = Number.NaN;
+    let waitStart = Number.NaN;
+    let loadWaitStart: number[] = [];
     let wallStart = 0;
     const cpuTimer = setTimeout(() => {
       cpuStart = cpuSeconds(server.pid);
+      waitStart = waitSeconds(server.pid);
+      loadWaitStart = used.map((w) => waitSeconds(w.proc.pid));
       wallStart = performance.now();
     }, warmupMs);
     const sent = await Promise.all(
@@ -515,8 +534,12 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
       ),
     );
     clearTimeout(cpuTimer);
-    const serverCpu =
-      (cpuSeconds(server.pid) - cpuStart) / ((performance.now() - wallStart) / 1000);
+    const wall = (performance.now() - wallStart) / 1000;
+    const serverCpu = (cpuSeconds(server.pid) - cpuStart) / wall;
+    const serverWait = (waitSeconds(server.pid) - waitStart) / wall;
+    const loadWait = Math.max(
+      ...used.map((w, k) => (waitSeconds(w.proc.pid) - (loadWaitStart[k] ?? Number.NaN)) / wall),
+    );
 
     // Drain: the senders stopped; wait until every expected delivery is in,
     // or nothing has arrived for a second (it never will), or 20 s passed.
@@ -540,7 +563,8 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     for (const w of used) reports.push((await w.ask<"report">({ t: "report" }, 5000)).report);
     await Promise.all(used.map((w) => w.ask({ t: "close" }, 5000)));
     const closed = reports.reduce((s, r) => s + r.closed, 0);
-    return { reports, expected, serverCpu, closed, drops: countDrops(server.logFile), slices };
+    const drops = countDrops(server.logFile);
+    return { reports, expected, serverCpu, serverWait, loadWait, closed, drops, slices };
   } finally {
     await server.stop().catch(() => {});
   }
@@ -581,6 +605,8 @@ export async function runCell(
     loss: m.expected - received,
     serverCpu: m.serverCpu,
     loadCpu: Math.max(...m.reports.map((r) => r.cpu)),
+    serverWait: m.serverWait,
+    loadWait: m.loadWait,
     closed: m.closed,
     corrupt: sum((r) => r.corrupt),
     drops: m.drops,
@@ -603,6 +629,8 @@ function combine(runs: CellResult[]): CellResult {
     max: med((r) => r.max),
     serverCpu: med((r) => r.serverCpu),
     loadCpu: med((r) => r.loadCpu),
+    serverWait: med((r) => r.serverWait),
+    loadWait: med((r) => r.loadWait),
     // Loss is never a median: one lost message in any run is a lost message.
     sent: total((r) => r.sent),
     expected: total((r) => r.expected),
@@ -682,7 +710,8 @@ export async function runBenchmark(
           progress(
             `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms,` +
               ` p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms, loss ${r.loss}` +
-              ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)})`,
+              ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)},` +
+              ` waited for a core ${pct(r.serverWait)}/${pct(r.loadWait)})`,
           );
         } catch (err) {
           const message = (err as Error).message;
@@ -711,6 +740,8 @@ export async function runBenchmark(
             loss: Number.NaN,
             serverCpu: Number.NaN,
             loadCpu: Number.NaN,
+            serverWait: Number.NaN,
+            loadWait: Number.NaN,
             closed: 0,
             corrupt: 0,
             drops: 0,
