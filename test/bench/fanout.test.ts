@@ -6,6 +6,7 @@
 // expected count or a load that stops too early all fail it.
 
 import { describe, expect, it } from "vitest";
+import { redisInstalled } from "../src/redis.ts";
 import { DEFAULTS, EVERYONE, type Options, runBenchmark } from "./fanout.ts";
 
 const tiny: Options = {
@@ -15,7 +16,7 @@ const tiny: Options = {
   modes: ["rate"],
   seconds: 1,
   warmup: 0.3,
-  rate: 4000,
+  rates: [4000],
 };
 
 describe("fan-out benchmark", () => {
@@ -29,6 +30,23 @@ describe("fan-out benchmark", () => {
     expect(r.loss).toBe(0);
     expect(r.delivered).toBeGreaterThan(0);
     expect(r.p99).toBeGreaterThan(0);
+  });
+
+  // The anchor of every report: the same load speaking RESP pub/sub to a
+  // private redis-server. A short cell in each mode, so neither can rot.
+  it.runIf(redisInstalled())("measures redis pub/sub as the baseline row", async () => {
+    const run = await runBenchmark({ ...tiny, steps: ["redis"], modes: ["rate", "flat"] });
+    expect(run.results).toHaveLength(2);
+    for (const r of run.results) {
+      expect(r.error).toBeUndefined();
+      expect(r.step).toBe("redis");
+      expect(r.sent).toBeGreaterThan(0);
+      expect(r.expected).toBe(r.sent * 5); // Redis: the sender's subscriber hears it too.
+      expect(r.loss).toBe(0);
+      expect(r.delivered).toBeGreaterThan(0);
+      expect(r.max).toBeGreaterThanOrEqual(r.p999);
+      expect(r.p999).toBeGreaterThanOrEqual(r.p99);
+    }
   });
 
   it("runs a scenario's setup lines and syncs before the load", async () => {

@@ -7,7 +7,8 @@
 //
 //   delivered msg/s  copies of messages received per second, all clients
 //                    together: one line sent to 100 clients is 99 deliveries
-//   p50/p99 latency  from the send time written in the message to receipt
+//   latency          p50, p99, p99.9 and max, from the send time written in
+//                    the message to receipt
 //   loss             deliveries expected minus deliveries received, counted
 //                    after the senders stop and the pipes drain
 //
@@ -15,9 +16,16 @@
 // window) and sends a new one each time one arrives, so the server is
 // always busy; this measures capacity. Fixed rate: the clients together
 // offer a fixed number of deliveries per second, well below capacity; this
-// measures latency at a load every step can carry.
+// measures latency at a load every step can carry (two rates by default:
+// 20k and 100k deliveries/s).
 //
-// Usage: npm run bench -- [--steps 02,03,05] [--clients 10,100] [--seconds 3]
+// The anchor of every report is a real redis-server doing the same job with
+// pub/sub ("step" redis): same clients, same marker lines, same rates, in
+// the same run, so the ratios to it mean something on a noisy machine. With
+// --pin (the default on a machine with two cores or more) the server under
+// test runs on core 0 and the load on core 1, so neither steals the other's.
+//
+// Usage: npm run bench -- [--steps redis,02,03,05] [--clients 10,100] [--seconds 3]
 //        [--quick] [--out test/bench/out] (see --help for the rest)
 
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
@@ -27,7 +35,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type RunningRedis, startRedis } from "../src/redis.ts";
-import type { LoadReport, Mode, Reply, Request } from "./load.ts";
+import type { LoadReport, Mode, Protocol, Reply, Request } from "./load.ts";
 import { formatTable, writeReport } from "./report.ts";
 import { Histogram, median } from "./stats.ts";
 
@@ -80,6 +88,7 @@ export interface Scenario {
 
 export const SCENARIOS: Scenario[] = [
   { name: "fan-out", topology: EVERYONE, clients: null, modes: null, steps: null },
+  // 50 channels and 1 channel: step 07 only (redis would need its own setup).
   { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["07"] },
   { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["07"] },
   // Step 08: the same 100 clients in one channel, on one step 07 server,
@@ -98,48 +107,54 @@ export const SCENARIOS: Scenario[] = [
 /* ============================ Options ===================================== */
 
 export interface Options {
-  steps: string[]; // "02" or "02-buffered-io"
+  steps: string[]; // "02" or "02-buffered-io", or "redis"
   clients: number[];
   modes: Mode[];
   seconds: number; // Measured window of one cell.
   warmup: number; // Seconds of load before measuring.
-  rate: number; // Fixed rate mode: offered deliveries/s, all clients together.
+  rates: number[]; // Fixed rate mode: offered deliveries/s, all clients together; one cell each.
   window: number; // Flat-out: deliveries in flight (lines x recipients), all clients.
   workers: number; // Load processes.
   repeat: number;
   baseline: string;
+  pin: boolean; // Server on core 0, load on core 1 (taskset).
   out: string;
   scenarios: Scenario[];
 }
 
+const canPin = os.cpus().length >= 2 && spawnOk("taskset", ["-c", "0", "true"]);
+
 export const DEFAULTS: Options = {
-  steps: ["01", "02", "03", "05", "07", "08"],
+  steps: ["redis", "01", "02", "03", "05", "07", "08"],
   clients: [10, 100, 500],
   modes: ["flat", "rate"],
   seconds: 3,
   warmup: 1,
-  rate: 20000,
+  rates: [20000, 100000],
   window: 10000,
   workers: 1,
   repeat: 1,
-  baseline: "03",
+  baseline: "redis",
+  pin: canPin,
   out: path.join(REPO, "test/bench/out"),
   scenarios: SCENARIOS,
 };
 
 const HELP = `usage: npm run bench -- [options]
-  --steps 01,02,03     steps to measure (default ${DEFAULTS.steps.join(",")}; missing ones are skipped)
+  --steps redis,01,02  steps to measure (default ${DEFAULTS.steps.join(",")}; missing ones are skipped;
+                       redis is a private redis-server doing the same with pub/sub)
   --clients 10,100     client counts (default ${DEFAULTS.clients.join(",")})
   --modes flat,rate    flat-out and/or fixed rate (default both)
   --seconds N          measured seconds per cell (default ${DEFAULTS.seconds})
   --warmup N           warm-up seconds per cell (default ${DEFAULTS.warmup})
-  --rate N             fixed rate: offered deliveries/s (default ${DEFAULTS.rate})
+  --rate N,M           fixed rate: offered deliveries/s, one cell each (default ${DEFAULTS.rates.join(",")})
   --window N           flat-out: deliveries in flight, all clients (default ${DEFAULTS.window})
   --workers N          load processes (default ${DEFAULTS.workers})
   --repeat N           runs per cell, median reported (default ${DEFAULTS.repeat})
   --baseline NN        step for the "x vs NN" columns (default ${DEFAULTS.baseline})
+  --no-pin             don't pin the server to core 0 and the load to core 1
   --out DIR            report directory (default test/bench/out)
-  --quick              smoke run: steps 02,03, 10 clients, half-second cells`;
+  --quick              smoke run: steps redis,03,05, 10 clients, half-second cells`;
 
 export function parseCli(argv: string[]): Options {
   const { values } = parseArgs({
@@ -155,6 +170,8 @@ export function parseCli(argv: string[]): Options {
       workers: { type: "string" },
       repeat: { type: "string" },
       baseline: { type: "string" },
+      pin: { type: "boolean" },
+      "no-pin": { type: "boolean" },
       out: { type: "string" },
       quick: { type: "boolean" },
       help: { type: "boolean" },
@@ -173,7 +190,7 @@ export function parseCli(argv: string[]): Options {
   };
   // --quick only changes defaults: flags given next to it still win.
   const base: Options = values.quick
-    ? { ...DEFAULTS, steps: ["02", "03"], clients: [10], seconds: 0.5, warmup: 0.2 }
+    ? { ...DEFAULTS, steps: ["redis", "03", "05"], clients: [10], seconds: 0.5, warmup: 0.2 }
     : DEFAULTS;
   const modes = values.modes ? list(values.modes) : base.modes;
   for (const m of modes) if (m !== "flat" && m !== "rate") throw new Error(`unknown mode: ${m}`);
@@ -184,11 +201,12 @@ export function parseCli(argv: string[]): Options {
     modes: modes as Mode[],
     seconds: num(values.seconds, base.seconds, 0.1),
     warmup: num(values.warmup, base.warmup, 0),
-    rate: num(values.rate, base.rate, 1),
+    rates: values.rate ? list(values.rate).map((r) => num(r, 0, 1)) : base.rates,
     window: num(values.window, base.window, 1),
     workers: Math.floor(num(values.workers, base.workers, 1)),
     repeat: Math.floor(num(values.repeat, base.repeat, 1)),
     baseline: values.baseline ?? base.baseline,
+    pin: values["no-pin"] ? false : (values.pin ?? base.pin),
     out: values.out ? path.resolve(values.out) : base.out,
   };
 }
@@ -196,16 +214,22 @@ export function parseCli(argv: string[]): Options {
 /* ============================ Steps ======================================= */
 
 export interface Step {
-  num: string; // "02"
+  num: string; // "02", or "redis"
   name: string; // "02-buffered-io"
-  server: string; // Path of its server.ts.
+  server: string; // Path of its server.ts ("" for redis).
 }
+
+export const REDIS = "redis";
 
 // Find the wanted steps among steps/*; explain the ones that are missing.
 export function findSteps(wanted: string[], notes: string[]): Step[] {
   const dirs = fs.existsSync(STEPS_DIR) ? fs.readdirSync(STEPS_DIR).sort() : [];
   const found: Step[] = [];
   for (const w of wanted) {
+    if (w === REDIS) {
+      found.push({ num: REDIS, name: "redis-server (pub/sub)", server: "" });
+      continue;
+    }
     const dir = dirs.find((d) => d === w || d.startsWith(`${w}-`));
     const server = dir ? path.join(STEPS_DIR, dir, "src/server.ts") : "";
     if (!dir || !fs.existsSync(server)) {
@@ -234,9 +258,30 @@ export function findSteps(wanted: string[], notes: string[]): Step[] {
 
 interface Server {
   port: number;
-  proc: ChildProcess;
+  pid: number | undefined;
   logFile: string;
   stop(): Promise<void>;
+}
+
+function spawnOk(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Pin every thread of a process to one core. Node has helper threads
+// (libuv's pool, V8's compiler and GC): -a moves them all.
+function pinTo(pid: number | undefined, core: number): void {
+  if (pid !== undefined) spawnOk("taskset", ["-a", "-c", "-p", String(core), String(pid)]);
+}
+
+// A private redis-server (test/src/redis.ts), the same one the tests use.
+async function startRedisServer(): Promise<Server> {
+  const redis = await startRedis();
+  return { port: redis.port, pid: redis.pid, logFile: "", stop: () => redis.stop() };
 }
 
 const children = new Set<ChildProcess>();
@@ -274,7 +319,7 @@ async function startServer(step: Step, args: string[] = []): Promise<Server> {
   for (;;) {
     const head = fs.readFileSync(logFile, "utf8").slice(0, 4096);
     const m = /^listening on .*:(\d+)$/m.exec(head);
-    if (m) return { port: Number(m[1]), proc, logFile, stop };
+    if (m) return { port: Number(m[1]), pid: proc.pid, logFile, stop };
     if (proc.exitCode !== null || Date.now() > deadline) {
       await stop();
       const why = proc.exitCode !== null ? `exited with ${proc.exitCode}` : "no listening line";
@@ -305,8 +350,22 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+// Seconds the main thread of a process spent runnable but not running: it
+// had work, and another process had its core (Linux schedstat; NaN
+// elsewhere). On a shared machine this is where a tail of milliseconds
+// comes from: a time slice of a neighbour is 3 or 4 ms.
+function waitSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8");
+    return Number(stat.split(" ")[1]) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 // How many clients did the server drop for not reading (steps 02+)?
 function countDrops(logFile: string): number {
+  if (logFile === "") return 0;
   try {
     if (fs.statSync(logFile).size > 256 * 1024 * 1024) return Number.NaN;
     return fs.readFileSync(logFile, "utf8").match(/output buffer/g)?.length ?? 0;
@@ -383,6 +442,7 @@ export interface Cell {
   scenario: Scenario;
   clients: number;
   mode: Mode;
+  rate: number; // Fixed rate: offered deliveries/s (0 flat-out).
 }
 
 export interface CellResult {
@@ -395,12 +455,16 @@ export interface CellResult {
   delivered: number; // Median over slices (and repeats) of deliveries/s.
   p50: number; // ms
   p99: number; // ms
+  p999: number; // ms
+  max: number; // ms
   sent: number;
   expected: number;
   received: number;
   loss: number;
   serverCpu: number; // Fraction of one core.
   loadCpu: number; // Fraction of one core, busiest load process.
+  serverWait: number; // Fraction of the window the server waited for a core.
+  loadWait: number; // The same for the load process that waited most.
   closed: number; // Connections the server closed during the run.
   corrupt: number; // Markers cut apart by the server.
   drops: number; // Clients the server dropped as slow readers.
@@ -417,9 +481,14 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
   const setup = Array.from({ length: n }, (_, i) => topo.setup(i, n));
   const groupSize = new Map<number, number>();
   for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
-  const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - 1, 0);
+  // Deliveries of one line from each client. Redis pub/sub delivers to the
+  // sender's own subscriber as well (see load.ts).
+  const protocol: Protocol = cell.step.num === REDIS ? "resp" : "chat";
+  const self = protocol === "resp" ? 0 : 1;
+  const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - self, 0);
 
   const { servers, stopAll } = await startNodes(cell);
+  if (opts.pin) for (const s of servers) pinTo(s.pid, 0);
   try {
     // Split the clients into one block per load process (per node, with
     // several nodes: block k talks to node k).
@@ -439,6 +508,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
             count,
             groups,
             setup: setup.slice(first, first + count),
+            protocol,
           },
           20000,
         );
@@ -452,10 +522,15 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     const warmupMs = opts.warmup * 1000;
     const measureMs = opts.seconds * 1000;
     let cpuStart = Number.NaN;
+    let waitStart = Number.NaN;
+    let loadWaitStart: number[] = [];
     let wallStart = 0;
-    const serversCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.proc.pid), 0);
+    const serversCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
+    const serversWait = () => servers.reduce((sum, s) => sum + waitSeconds(s.pid), 0);
     const cpuTimer = setTimeout(() => {
       cpuStart = serversCpu();
+      waitStart = serversWait();
+      loadWaitStart = used.map((w) => waitSeconds(w.proc.pid));
       wallStart = performance.now();
     }, warmupMs);
     const sent = await Promise.all(
@@ -473,7 +548,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
             // Fixed rate: the same deliveries/s whatever the client count.
             // 2,000 lines/s to 500 clients would be a million deliveries/s,
             // and measure only how fast queues grow.
-            ratePerClient: recipients > 0 ? opts.rate / recipients : 0,
+            ratePerClient: recipients > 0 ? cell.rate / recipients : 0,
             warmupMs,
             measureMs,
             slices,
@@ -483,7 +558,12 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
       ),
     );
     clearTimeout(cpuTimer);
-    const serverCpu = (serversCpu() - cpuStart) / ((performance.now() - wallStart) / 1000);
+    const wall = (performance.now() - wallStart) / 1000;
+    const serverCpu = (serversCpu() - cpuStart) / wall;
+    const serverWait = (serversWait() - waitStart) / wall;
+    const loadWait = Math.max(
+      ...used.map((w, k) => (waitSeconds(w.proc.pid) - (loadWaitStart[k] ?? Number.NaN)) / wall),
+    );
 
     // Drain: the senders stopped; wait until every expected delivery is in,
     // or nothing has arrived for a second (it never will), or 20 s passed.
@@ -508,7 +588,7 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
     await Promise.all(used.map((w) => w.ask({ t: "close" }, 5000)));
     const closed = reports.reduce((s, r) => s + r.closed, 0);
     const drops = servers.reduce((sum, s) => sum + countDrops(s.logFile), 0);
-    return { reports, expected, serverCpu, closed, drops, slices };
+    return { reports, expected, serverCpu, serverWait, loadWait, closed, drops, slices };
   } finally {
     await stopAll();
   }
@@ -519,7 +599,8 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
 async function startNodes(cell: Cell): Promise<{ servers: Server[]; stopAll(): Promise<void> }> {
   const count = cell.scenario.nodes ?? 1;
   if (count <= 1) {
-    const server = await startServer(cell.step);
+    const server =
+      cell.step.num === REDIS ? await startRedisServer() : await startServer(cell.step);
     return { servers: [server], stopAll: () => server.stop().catch(() => {}) };
   }
   const redis: RunningRedis = await startRedis();
@@ -545,46 +626,53 @@ async function startNodes(cell: Cell): Promise<{ servers: Server[]; stopAll(): P
   return { servers, stopAll };
 }
 
-// Measure a cell opts.repeat times and keep the medians.
+// Measure a cell once and turn the load's reports into numbers.
 export async function runCell(
   cell: Cell,
   opts: Options,
   workers: LoadWorker[],
 ): Promise<CellResult> {
-  const runs: CellResult[] = [];
-  for (let r = 0; r < opts.repeat; r++) {
-    const m = await measureOnce(cell, opts, workers);
-    const hist = new Histogram();
-    const slices = new Array<number>(m.slices).fill(0);
-    for (const rep of m.reports) {
-      hist.add(rep.latency);
-      rep.slices.forEach((c, i) => {
-        slices[i]! += c;
-      });
-    }
-    const sliceSeconds = (m.reports[0]?.sliceMs ?? 1000) / 1000;
-    const sum = (f: (r: LoadReport) => number) => m.reports.reduce((s, r) => s + f(r), 0);
-    const received = sum((r) => r.received);
-    runs.push({
-      step: cell.step.num,
-      scenario: cell.scenario.name,
-      clients: cell.clients,
-      mode: cell.mode,
-      offered: cell.mode === "rate" ? opts.rate : opts.window,
-      delivered: median(slices.map((c) => c / sliceSeconds)),
-      p50: hist.percentile(0.5) / 1000,
-      p99: hist.percentile(0.99) / 1000,
-      sent: sum((r) => r.sent),
-      expected: m.expected,
-      received,
-      loss: m.expected - received,
-      serverCpu: m.serverCpu,
-      loadCpu: Math.max(...m.reports.map((r) => r.cpu)),
-      closed: m.closed,
-      corrupt: sum((r) => r.corrupt),
-      drops: m.drops,
+  const m = await measureOnce(cell, opts, workers);
+  const hist = new Histogram();
+  const slices = new Array<number>(m.slices).fill(0);
+  for (const rep of m.reports) {
+    hist.add(rep.latency);
+    rep.slices.forEach((c, i) => {
+      slices[i]! += c;
     });
   }
+  const sliceSeconds = (m.reports[0]?.sliceMs ?? 1000) / 1000;
+  const sum = (f: (r: LoadReport) => number) => m.reports.reduce((s, r) => s + f(r), 0);
+  const received = sum((r) => r.received);
+  return {
+    step: cell.step.num,
+    scenario: cell.scenario.name,
+    clients: cell.clients,
+    mode: cell.mode,
+    offered: cell.mode === "rate" ? cell.rate : opts.window,
+    delivered: median(slices.map((c) => c / sliceSeconds)),
+    p50: hist.percentile(0.5) / 1000,
+    p99: hist.percentile(0.99) / 1000,
+    p999: hist.percentile(0.999) / 1000,
+    max: hist.percentile(1) / 1000,
+    sent: sum((r) => r.sent),
+    expected: m.expected,
+    received,
+    loss: m.expected - received,
+    serverCpu: m.serverCpu,
+    loadCpu: Math.max(...m.reports.map((r) => r.cpu)),
+    serverWait: m.serverWait,
+    loadWait: m.loadWait,
+    closed: m.closed,
+    corrupt: sum((r) => r.corrupt),
+    drops: m.drops,
+  };
+}
+
+// The runs of one cell as one row: medians, except for what must add up.
+function combine(runs: CellResult[]): CellResult {
+  const failed = runs.find((r) => r.error);
+  if (failed) return failed;
   const first = runs[0]!;
   const med = (f: (r: CellResult) => number) => median(runs.map(f));
   const total = (f: (r: CellResult) => number) => runs.reduce((s, r) => s + f(r), 0);
@@ -593,8 +681,12 @@ export async function runCell(
     delivered: med((r) => r.delivered),
     p50: med((r) => r.p50),
     p99: med((r) => r.p99),
+    p999: med((r) => r.p999),
+    max: med((r) => r.max),
     serverCpu: med((r) => r.serverCpu),
     loadCpu: med((r) => r.loadCpu),
+    serverWait: med((r) => r.serverWait),
+    loadWait: med((r) => r.loadWait),
     // Loss is never a median: one lost message in any run is a lost message.
     sent: total((r) => r.sent),
     expected: total((r) => r.expected),
@@ -635,68 +727,88 @@ export async function runBenchmark(
   }
   const steps = findSteps(opts.steps, notes);
   for (const note of notes) progress(note);
+  // The steps of one condition (clients, mode, rate) run back to back, and
+  // --repeat runs the whole list again rather than one cell three times: on
+  // a shared machine the load of the neighbours drifts, and what a ratio
+  // needs is its two rows measured under the same drift.
   const cells: Cell[] = [];
   for (const scenario of opts.scenarios) {
-    for (const step of steps) {
-      if (scenario.steps && !scenario.steps.includes(step.num)) continue;
-      for (const clients of scenario.clients ?? opts.clients) {
-        for (const mode of scenario.modes ?? opts.modes)
-          cells.push({ step, scenario, clients, mode });
+    for (const clients of scenario.clients ?? opts.clients) {
+      for (const mode of scenario.modes ?? opts.modes) {
+        for (const rate of mode === "flat" ? [0] : opts.rates) {
+          for (const step of steps) {
+            if (scenario.steps && !scenario.steps.includes(step.num)) continue;
+            cells.push({ step, scenario, clients, mode, rate });
+          }
+        }
       }
     }
   }
   const perCell = (opts.warmup + opts.seconds + 1) * opts.repeat;
   progress(`${cells.length} cells, about ${Math.ceil((cells.length * perCell) / 10) * 10} s`);
 
+  const startWorker = () => {
+    const w = LoadWorker.start();
+    if (opts.pin) pinTo(w.proc.pid, 1);
+    return w;
+  };
   // A load process per node at least, for the cross-node cells.
   const nodes = Math.max(1, ...opts.scenarios.map((s) => s.nodes ?? 1));
-  const workers = Array.from({ length: Math.max(opts.workers, nodes) }, () => LoadWorker.start());
-  const results: CellResult[] = [];
+  const workers = Array.from({ length: Math.max(opts.workers, nodes) }, startWorker);
+  const runs: CellResult[][] = cells.map(() => []);
   const broken = new Set<string>(); // Steps whose server does not start.
   try {
-    for (const [k, cell] of cells.entries()) {
-      const label = `[${k + 1}/${cells.length}] step ${cell.step.num}, ${cell.clients} clients, ${modeName(cell)}`;
-      if (broken.has(cell.step.num)) continue;
-      try {
-        const r = await runCell(cell, opts, workers);
-        results.push(r);
-        progress(
-          `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms, loss ${r.loss}` +
-            ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)})`,
-        );
-      } catch (err) {
-        const message = (err as Error).message;
-        if (/exited with|no listening line/.test(message)) {
-          broken.add(cell.step.num);
-          const note = `step ${cell.step.num}: server failed to start (${message}), skipped`;
-          notes.push(note);
-          progress(note);
-          continue;
+    for (let round = 0; round < opts.repeat; round++) {
+      for (const [k, cell] of cells.entries()) {
+        const label = `[${round * cells.length + k + 1}/${cells.length * opts.repeat}] step ${cell.step.num}, ${cell.clients} clients, ${modeName(cell)}`;
+        if (broken.has(cell.step.num)) continue;
+        try {
+          const r = await runCell(cell, opts, workers);
+          runs[k]!.push(r);
+          progress(
+            `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms,` +
+              ` p99.9 ${r.p999.toFixed(2)} ms, max ${r.max.toFixed(2)} ms, loss ${r.loss}` +
+              ` (server cpu ${pct(r.serverCpu)}, load cpu ${pct(r.loadCpu)},` +
+              ` waited for a core ${pct(r.serverWait)}/${pct(r.loadWait)})`,
+          );
+        } catch (err) {
+          const message = (err as Error).message;
+          if (/exited with|no listening line|redis-server/.test(message)) {
+            broken.add(cell.step.num);
+            const note = `step ${cell.step.num}: server failed to start (${message}), skipped`;
+            notes.push(note);
+            progress(note);
+            continue;
+          }
+          progress(`${label}: error: ${message}`);
+          runs[k]!.push({
+            step: cell.step.num,
+            scenario: cell.scenario.name,
+            clients: cell.clients,
+            mode: cell.mode,
+            offered: cell.mode === "rate" ? cell.rate : opts.window,
+            delivered: Number.NaN,
+            p50: Number.NaN,
+            p99: Number.NaN,
+            p999: Number.NaN,
+            max: Number.NaN,
+            sent: 0,
+            expected: 0,
+            received: 0,
+            loss: Number.NaN,
+            serverCpu: Number.NaN,
+            loadCpu: Number.NaN,
+            serverWait: Number.NaN,
+            loadWait: Number.NaN,
+            closed: 0,
+            corrupt: 0,
+            drops: 0,
+            error: message,
+          });
+          // A load process may be stuck mid-cell: replace them all.
+          for (const w of workers) w.stop();
+          workers.splice(0, workers.length, ...workers.map(startWorker));
         }
-        progress(`${label}: error: ${message}`);
-        results.push({
-          step: cell.step.num,
-          scenario: cell.scenario.name,
-          clients: cell.clients,
-          mode: cell.mode,
-          offered: 0,
-          delivered: Number.NaN,
-          p50: Number.NaN,
-          p99: Number.NaN,
-          sent: 0,
-          expected: 0,
-          received: 0,
-          loss: Number.NaN,
-          serverCpu: Number.NaN,
-          loadCpu: Number.NaN,
-          closed: 0,
-          corrupt: 0,
-          drops: 0,
-          error: message,
-        });
-        // A load process may be stuck mid-cell: replace them all.
-        for (const w of workers) w.stop();
-        workers.splice(0, workers.length, ...workers.map(() => LoadWorker.start()));
       }
     }
   } finally {
@@ -704,11 +816,20 @@ export async function runBenchmark(
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     tmpDir = null;
   }
+  // Report order: by step (redis first), then as the cells were listed.
+  const order = (step: string) => (step === REDIS ? "" : step);
+  const results = cells
+    .map((_, k) => runs[k]!)
+    .filter((rs) => rs.length > 0)
+    .map(combine)
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => order(a.r.step).localeCompare(order(b.r.step)) || a.i - b.i)
+    .map(({ r }) => r);
   return { results, loadAverage, notes, seconds: (performance.now() - t0) / 1000, opts };
 }
 
 function modeName(cell: Cell): string {
-  const mode = cell.mode === "flat" ? "flat-out" : "fixed rate";
+  const mode = cell.mode === "flat" ? "flat-out" : `fixed rate ${cell.rate}/s`;
   return cell.scenario.topology === EVERYONE ? mode : `${mode}, ${cell.scenario.name}`;
 }
 

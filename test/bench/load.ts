@@ -23,6 +23,14 @@
 // The send time is process.hrtime(), the machine's monotonic clock, which
 // every process on the machine shares: the latency of a message from a
 // sender in one load process to a receiver in another is still exact.
+//
+// The same load can speak RESP to a real redis-server, the baseline every
+// report is anchored to. A client is then two connections, as Redis pub/sub
+// wants: one SUBSCRIBEd to its group's channel (it receives) and one that
+// PUBLISHes the same marker lines (it sends). Redis has no "everybody but
+// the sender": the sender's own subscriber hears the line too, so a line to
+// a group of N is N deliveries there, N-1 in the chat. fanout.ts sizes rates
+// and windows in deliveries, so both servers get the same work per second.
 
 import net from "node:net";
 import { Histogram } from "./stats.ts";
@@ -33,6 +41,9 @@ import { Histogram } from "./stats.ts";
  * ======================================================================== */
 
 export type Mode = "flat" | "rate";
+
+/** What the server speaks: our chat's lines, or RESP pub/sub to redis-server. */
+export type Protocol = "chat" | "resp";
 
 export interface OpenRequest {
   t: "open";
@@ -45,6 +56,7 @@ export interface OpenRequest {
   groups: number[];
   /** Lines each of our clients sends right after its welcome line. */
   setup: string[][];
+  protocol: Protocol;
 }
 
 export interface RunRequest {
@@ -118,6 +130,9 @@ interface BenchClient {
   idx: number; // Global index: what goes in the marker.
   group: number;
   socket: net.Socket;
+  /** RESP: the connection that PUBLISHes; chat: the same socket again. */
+  out: net.Socket;
+  channel: string; // RESP: "$<len>\r\nc<group>\r\n", ready to send.
   welcomed: boolean;
   tail: Buffer | null; // Bytes from a marker that the last read cut.
   syncSeen: number;
@@ -131,6 +146,7 @@ interface BenchClient {
 }
 
 const MARK = Buffer.from("~b ");
+const SUBSCRIBED = ":1\r\n"; // The end of Redis's reply to our SUBSCRIBE.
 const BARRIER = "/bench-barrier";
 const BARRIER_REPLY = "Unsupported command";
 const END_1 = 0x7e; // "~"
@@ -146,6 +162,7 @@ function nowMicros(): number {
 class Load {
   clients: BenchClient[] = [];
   groupSize = new Map<number, number>();
+  protocol: Protocol = "chat";
   phase: "w" | "m" | "s" = "w";
   sending = false;
   mode: Mode = "flat";
@@ -169,14 +186,29 @@ class Load {
   // Connect our clients, wait for every welcome line, send the setup lines.
   async open(req: OpenRequest): Promise<void> {
     for (const g of req.groups) this.groupSize.set(g, (this.groupSize.get(g) ?? 0) + 1);
+    this.protocol = req.protocol;
+    const resp = req.protocol === "resp";
     const welcomes: Promise<void>[] = [];
     for (let k = 0; k < req.count; k++) {
       const idx = req.first + k;
+      const group = req.groups[idx] ?? 0;
       const socket = net.connect({ host: req.host, port: req.port, noDelay: true });
+      const channel = `c${group}`;
+      let out = socket;
+      if (resp) {
+        // The publishing connection: its replies (":<receivers>") are read
+        // and thrown away. The subscriber's "welcome" is its SUBSCRIBE reply.
+        out = net.connect({ host: req.host, port: req.port, noDelay: true });
+        out.on("data", () => {});
+        out.on("error", () => {});
+        socket.write(`*2\r\n$9\r\nSUBSCRIBE\r\n$${channel.length}\r\n${channel}\r\n`);
+      }
       const c: BenchClient = {
         idx,
-        group: req.groups[idx] ?? 0,
+        group,
         socket,
+        out,
+        channel: `$${channel.length}\r\n${channel}\r\n`,
         welcomed: false,
         tail: null,
         syncSeen: 0,
@@ -195,14 +227,16 @@ class Load {
           // Flowing mode: every byte is read as soon as it arrives. A slow
           // reader here would get dropped by the server's 1 MiB output limit
           // and show up as loss that is really the benchmark's fault.
+          let hello = "";
           socket.on("data", (chunk: Buffer) => {
             if (!c.welcomed) {
-              const nl = chunk.indexOf(10);
-              if (nl === -1) return; // The welcome line, still incomplete.
+              hello += chunk.toString("latin1");
+              const end = resp ? hello.indexOf(SUBSCRIBED) : hello.indexOf("\n");
+              if (end === -1) return; // The welcome, still incomplete.
               c.welcomed = true;
               clearTimeout(timer);
               resolve();
-              chunk = chunk.subarray(nl + 1);
+              chunk = Buffer.from(hello.slice(end + (resp ? SUBSCRIBED.length : 1)), "latin1");
               if (chunk.length === 0) return;
             }
             if (c.barrier !== null) {
@@ -271,7 +305,8 @@ class Load {
   }
 
   recipients(c: BenchClient): number {
-    return (this.groupSize.get(c.group) ?? 1) - 1;
+    const size = this.groupSize.get(c.group) ?? 1;
+    return this.protocol === "resp" ? size : size - 1; // Redis: the sender hears itself.
   }
 
   // Warm up, measure, stop sending; resolve when the measured window ends.
@@ -329,14 +364,19 @@ class Load {
     if (c.closed || n <= 0) return;
     let out = "";
     for (let k = 0; k < n; k++) {
-      out += `~b ${this.phase} ${c.idx} ${c.seq++} ${now} ~e\n`;
+      const line = `~b ${this.phase} ${c.idx} ${c.seq++} ${now} ~e\n`;
+      // RESP: PUBLISH c<group> <line>, as a client library would write it.
+      out +=
+        this.protocol === "resp"
+          ? `*3\r\n$7\r\nPUBLISH\r\n${c.channel}$${line.length}\r\n${line}\r\n`
+          : line;
     }
     c.sentCount += n;
     if (this.phase === "m") {
       this.sent += n;
       this.expected += n * this.recipients(c);
     }
-    c.socket.write(out);
+    c.out.write(out);
   }
 
   // Scan a chunk for markers. Called for every read of every client: this
@@ -425,6 +465,7 @@ class Load {
     for (const c of this.clients) {
       c.closed = true;
       c.socket.destroy();
+      if (c.out !== c.socket) c.out.destroy();
     }
   }
 }

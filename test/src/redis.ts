@@ -14,6 +14,8 @@ import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 export interface RunningRedis {
   port: number;
   url: string;
+  /** The running redis-server's process id (the benchmark reads its CPU time). */
+  readonly pid: number | undefined;
   /** Every line redis-server printed. */
   logs: string[];
   /** SIGKILL, as a crash would: no goodbye to its clients. Resolves once it is gone. */
@@ -131,6 +133,9 @@ export async function startRedis(): Promise<RunningRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return current.pid;
+    },
     logs,
     kill: async () => {
       current.kill("SIGKILL");

@@ -253,6 +253,24 @@ function handleClientsWithPendingWrites(): void {
     }
     flushClient(c);
   }
+  flushConsole();
+}
+
+// The server's console is one more reader of every line, and the slowest:
+// process.stdout.write() to a file, a pipe or a terminal is a blocking
+// write(2). One per relayed line was most of the system calls the server
+// made (the README has the numbers), so the echo waits for the end of the
+// iteration too, and goes out in one write like everybody else's output.
+let consoleOut: string[] = [];
+
+function printToConsole(s: string): void {
+  consoleOut.push(s);
+}
+
+function flushConsole(): void {
+  if (consoleOut.length === 0) return;
+  process.stdout.write(consoleOut.join(""));
+  consoleOut = [];
 }
 
 // Send `s` to every connected client except `excluded` (pass null to send
@@ -418,7 +436,7 @@ function processLine(c: Client, bytes: Buffer): void {
   // Create the message to send everybody (and show on the server console)
   // in the form "nick> some message".
   const msg = `${c.nick}> ${line}\n`;
-  process.stdout.write(msg);
+  printToConsole(msg);
   sendMsgToAllClientsBut(c, msg);
 }
 

@@ -296,6 +296,24 @@ function handleClientsWithPendingWrites(): void {
     }
     flushClient(c);
   }
+  flushConsole();
+}
+
+// The server's console is one more reader of every line, and the slowest:
+// process.stdout.write() to a file, a pipe or a terminal is a blocking
+// write(2). One per relayed line was most of the system calls the server
+// made (the README has the numbers), so the echo waits for the end of the
+// iteration too, and goes out in one write like everybody else's output.
+let consoleOut: string[] = [];
+
+function printToConsole(s: string): void {
+  consoleOut.push(s);
+}
+
+function flushConsole(): void {
+  if (consoleOut.length === 0) return;
+  process.stdout.write(consoleOut.join(""));
+  consoleOut = [];
 }
 
 // Send `s` to every member of `channel` except `excluded` (pass null to
@@ -478,7 +496,7 @@ function processLine(c: Client, bytes: Buffer): void {
   // in the form "nick> some message", or "#rust nick> some message" outside
   // #lobby: a client in several channels must know where a line was said.
   const msg = `${channel.name === LOBBY ? "" : `${channel.name} `}${c.nick}> ${line}\n`;
-  process.stdout.write(msg);
+  printToConsole(msg);
   sendMsgToChannelBut(channel, c, msg);
 }
 

@@ -50,6 +50,10 @@ describe("flush once per iteration", () => {
     const [, messages, writes] = stats.exec(server.logs.find((l) => stats.test(l)) ?? "") ?? [];
     expect(Number(messages)).toBe(52);
     expect(Number(writes)).toBeLessThanOrEqual(4);
+    // The console echoes every relayed line, in order: it is written once
+    // per iteration too, and none may be left behind.
+    const echoed = server.logs.filter((l) => /^user:\d+> line \d+$/.test(l));
+    expect(echoed).toEqual(Array.from({ length: 50 }, (_, i) => `user:1> line ${i + 1}`));
   });
 
   it("delivers 1,000 lines sent fast, complete and in order", async () => {
