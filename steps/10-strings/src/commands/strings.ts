@@ -205,10 +205,36 @@ function append(c: Client, argv: Buffer[]): void {
 
 /* ---- Counters ---- */
 
+const SMALL = 2n ** 50n;
+
+// The value as a number when it is a small integer by Redis's rules (at
+// most 15 digits, no "+", no leading zero), else null: the common counter
+// then costs no BigInt. Anything else goes the exact way, parseInt64.
+function smallInteger(b: Buffer): number | null {
+  const len = b.length;
+  let i = b[0] === 0x2d ? 1 : 0;
+  if (len - i < 1 || len - i > 15) return null;
+  if (b[i] === 0x30) return len === 1 ? 0 : null;
+  let n = 0;
+  for (; i < len; i++) {
+    const d = b[i]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return b[0] === 0x2d ? -n : n;
+}
+
 // Add `by` to the integer at key (0 if missing) and reply the sum.
 function incrDecr(c: Client, key: Buffer, by: bigint): void {
   const db = Server.db;
   const cur = db.get(key, "string");
+  const small = cur === undefined ? 0 : smallInteger(cur);
+  if (small !== null && by >= -SMALL && by <= SMALL) {
+    const sum = small + Number(by); // Both under 2^50: exact.
+    db.setString(key, Buffer.from(String(sum), "latin1"), { keepTtl: true });
+    c.out.integer(sum);
+    return;
+  }
   let value = 0n;
   if (cur !== undefined) {
     const n = parseInt64(cur);
