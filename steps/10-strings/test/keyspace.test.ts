@@ -36,7 +36,8 @@ describe.each([
       expect(await r.append(NASTY_KEY, Buffer.from([0xff, 0]))).toBe(258);
       expect(await r.strlen(NASTY_KEY)).toBe(258);
       expect(await r.set("io:n", "9223372036854775806", "EX", 1000)).toBe("OK");
-      expect(await r.incr("io:n")).toBe(9223372036854775807); // A double: ioredis's own rounding.
+      await r.incr("io:n"); // Its reply is a JS number in ioredis: rounded.
+      expect(await r.get("io:n")).toBe("9223372036854775807");
       expect(await r.call("INCR", "io:n").catch((e: Error) => e.message)).toBe(
         "ERR increment or decrement would overflow",
       );
