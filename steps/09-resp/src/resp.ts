@@ -575,8 +575,9 @@ export class ReplyWriter {
     this.ascii(this.proto === 3 ? `>${n}\r\n` : `*${n}\r\n`);
   }
 
-  // RESP3 ",1.5", RESP2 a bulk string. Formatted as Redis's %.17g would
-  // need more care; step 10 (INCRBYFLOAT) brings it.
+  // RESP3 ",1.5", RESP2 a bulk string. No command here replies with one yet
+  // (INCRBYFLOAT answers a bulk string even in RESP3); a sorted set's ZSCORE
+  // would, and would need Redis's %.17g formatting, which String(d) is not.
   double(d: number): void {
     const text = Number.isFinite(d) ? String(d) : d > 0 ? "inf" : d < 0 ? "-inf" : "nan";
     if (this.proto === 3) this.ascii(`,${text}\r\n`);
