@@ -274,7 +274,7 @@ const BEHAVIOURS: Behaviour[] = [
     since: 6,
     async check(ctx) {
       const sniffer = await ctx.connect();
-      const key = { SMALLCHAT_KEY: "matrix passphrase" };
+      const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
       const start = (nick: string) =>
         startProgram(ctx.step.client!, ["127.0.0.1", String(ctx.server.port), "--nick", nick], key);
       const alice = start("alice");
