@@ -1,8 +1,8 @@
-// encryption.ts -- seal chat lines so only people who know the passphrase can read them.
+// encryption.ts -- seal chat lines so only the people who hold the group key can read them.
 //
-// Until this step the server read every word we typed: it had to, to add the
+// Until step 06 the server read every word we typed: it had to, to add the
 // "nick> " prefix and relay the line. It still relays lines, but now the
-// clients of a group share a passphrase and turn each chat line into an
+// clients of a group share a key and turn each chat line into an
 // opaque blob before it leaves the terminal. The server forwards the blob
 // like any other text and never learns what it says.
 //
@@ -10,7 +10,7 @@
 // every member holds it. Public-key crypto (each person has a key pair, and
 // anyone can lock a message that only the owner of the private key can open)
 // solves a harder problem: talking to people you never met to agree on a
-// secret. A chat group that already shares a passphrase has no such problem,
+// secret. A chat group that already shares a key has no such problem,
 // so symmetric crypto is the simple, honest tool here.
 //
 // Encryption alone is not enough: a cipher that only hides the text lets the
