@@ -290,6 +290,24 @@ const BEHAVIOURS: Behaviour[] = [
     },
   },
   {
+    // A keyed client never sends what the user typed in clear, and a line
+    // typed before the server confirmed the nick waits for it.
+    name: "keyed client: nothing typed leaks or is lost",
+    since: 6,
+    async check(ctx) {
+      const sniffer = await ctx.connect();
+      const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
+      const args = (nick: string) => ["127.0.0.1", String(ctx.server.port), "--nick", nick];
+      const bob = startProgram(ctx.step.client!, args("bob"), key);
+      await bob.waitForLog("* you are now known as bob");
+      const alice = startProgram(ctx.step.client!, args("alice"), key);
+      alice.write("/me the code is 1234\nfirst words\n");
+      await alice.waitForLog(/^\[!\] not sent: \/me is not a command/);
+      await bob.waitForLog("[e2e] alice> first words");
+      expect(sniffer.received().toString()).not.toMatch(/1234|first words/);
+    },
+  },
+  {
     name: "channels: a line reaches its channel only",
     since: 7,
     async check(ctx) {
