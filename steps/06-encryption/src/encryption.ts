@@ -48,7 +48,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } f
  * `--new-key` prints one as "sck1.<base64url>", and a group passes it
  * around like a passphrase. A group that wants something a human can type
  * uses a passphrase instead, and a passphrase is far too guessable to be a
- * key: scrypt stretches it, so every guess costs an attacker the ~0.3 s and
+ * key: scrypt stretches it, so every guess costs an attacker the ~1 s and
  * 128 MiB it costs us once, at startup (N = 2^17, as age and OWASP use).
  *
  * scrypt also takes a salt, so that one list of precomputed guesses cannot

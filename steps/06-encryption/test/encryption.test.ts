@@ -1,6 +1,6 @@
 // encryption.test.ts -- sealed lines open for key holders only, once, and never crash a reader.
 //
-// scrypt is slow on purpose (~0.3 s), so the passphrase is derived once at
+// scrypt is slow on purpose (~1 s), so the passphrase is derived once at
 // the top of the file and every box is built from the master key. Time is
 // a parameter of every box here (`now`), so a test can seal a line "ten
 // minutes ago" without waiting ten minutes.

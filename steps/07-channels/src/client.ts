@@ -178,7 +178,7 @@ function describe(err: Error & { code?: string }): string {
  * text of "/msg <nick> <text>" is sealed, and a command we do not know is
  * refused here rather than sent in clear ("//text" says a line that starts
  * with "/"). Without a key nothing here does anything: the client is step
- * 05's.
+ * 05's, except that a --nick is confirmed (see "Requests").
  *
  * The server (or anyone on the wire: there is no TLS) can send us any text
  * it likes, so "[e2e]" must be a look it cannot produce: every line that
@@ -228,7 +228,7 @@ function takeFlag(argv: string[], name: string): boolean {
   return i !== -1;
 }
 
-// Derive the key before connecting: scrypt takes ~0.3 s on purpose, and we
+// Derive the key before connecting: scrypt takes ~1 s on purpose, and we
 // pay it once. The key never comes from a plain argument: every user of the
 // machine can read those with `ps`. An empty one is an error, not "no
 // encryption": `SMALLCHAT_KEY=$TYPO` must not mean chatting in clear.
