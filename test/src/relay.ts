@@ -35,6 +35,8 @@ export interface HostileRelay {
   forward: boolean;
   /** Answer /join with "* now talking in #x" (true by default). */
   confirmJoins: boolean;
+  /** Answer nothing at all, not even /who (false by default). */
+  mute: boolean;
   /** Wait for the n-th client (0-based) to connect. */
   peer(n: number, timeoutMs?: number): Promise<RelayPeer>;
   /** Wait for a line a client sent, after the last one waited for. */
@@ -86,6 +88,7 @@ export async function startRelay(): Promise<HostileRelay> {
     peer.lines.push(line);
     relay.sent.push({ peer, line });
     changed();
+    if (relay.mute) return;
     const [cmd = "", ...args] = line.split(" ");
     const arg = args.join(" ");
     if (cmd === "/nick") {
@@ -148,6 +151,7 @@ export async function startRelay(): Promise<HostileRelay> {
     sent: [],
     forward: true,
     confirmJoins: true,
+    mute: false,
     peer: (n, timeoutMs = DEFAULT_TIMEOUT) => until(`client ${n}`, () => relay.peers[n], timeoutMs),
     waitForSent: (match, timeoutMs = DEFAULT_TIMEOUT) =>
       until(

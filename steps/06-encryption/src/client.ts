@@ -55,6 +55,10 @@ const ESC_TIMEOUT_MS = 100;
 // server that keeps the connection open gets this long.
 const CLOSE_GRACE_MS = 2000;
 
+// At the end of piped input, how long lines that wait for the server's
+// answer to a /nick (or /join) may wait before we give up on them.
+const ANSWER_TIMEOUT_MS = 10_000;
+
 // An incoming "line" longer than this is printed as it is, without waiting
 // for its "\n": a peer must not make us buffer forever.
 const MAX_INCOMING_LINE = 64 * 1024;
@@ -649,8 +653,14 @@ function piped(socket: net.Socket): void {
   process.stdin.on("data", (chunk: Buffer) => send(input.push(chunk)));
   process.stdin.on("end", () => {
     send([input.end()]);
-    // Lines still waiting for the server's answer go out first.
+    // Lines still waiting for the server's answer go out first; a server
+    // that never answers does not keep us here for ever.
+    const silent = setTimeout(
+      () => quit(1, `[!] no answer from the server: ${held.length} line(s) not sent`),
+      ANSWER_TIMEOUT_MS,
+    );
     whenIdle(() => {
+      clearTimeout(silent);
       stdinEnded = true;
       // end() sends what is still queued, then a FIN: the server reads our
       // last line before it sees that we are done.

@@ -178,3 +178,17 @@ describe("private lines", () => {
     expect(carol.logs.join("\n")).not.toContain("4711");
   });
 });
+
+describe("a server that never answers", () => {
+  it("does not keep a piped client waiting for ever, and says what was not sent", async () => {
+    relay.mute = true;
+    const args = ["127.0.0.1", String(relay.port), "--nick", "alice"];
+    const alice = startProgram(CLIENT, args, { SMALLCHAT_KEY: KEY });
+    await relay.waitForSent("/who");
+    alice.write("never sealed for an unconfirmed nick\n");
+    alice.proc.stdin?.end();
+    expect(await alice.exited).toBe(1);
+    expect(alice.logs).toContain("[!] no answer from the server: 1 line(s) not sent");
+    expect(relay.sent.map((s) => s.line)).toEqual(["/nick alice", "/who"]);
+  });
+});
