@@ -441,7 +441,7 @@ const BEHAVIOURS: Behaviour[] = [
     since: 6,
     async check(ctx) {
       const sniffer = await ctx.connect();
-      const key = { SMALLCHAT_KEY: "matrix passphrase" };
+      const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
       const start = (nick: string) =>
         startProgram(ctx.step.client!, ["127.0.0.1", String(ctx.server.port), "--nick", nick], key);
       const alice = start("alice");
@@ -454,6 +454,24 @@ const BEHAVIOURS: Behaviour[] = [
       expect(await sniffer.waitForLine(/^alice> /)).toMatch(/^alice> ~sc1 [A-Za-z0-9+/=]+$/);
       expect(sniffer.received().toString()).not.toContain("old mill");
       expect(ctx.server.logs.join("\n")).not.toContain("old mill");
+    },
+  },
+  {
+    // A keyed client never sends what the user typed in clear, and a line
+    // typed before the server confirmed the nick waits for it.
+    name: "keyed client: nothing typed leaks or is lost",
+    since: 6,
+    async check(ctx) {
+      const sniffer = await ctx.connect();
+      const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
+      const args = (nick: string) => ["127.0.0.1", String(ctx.server.port), "--nick", nick];
+      const bob = startProgram(ctx.step.client!, args("bob"), key);
+      await bob.waitForLog("* you are now known as bob");
+      const alice = startProgram(ctx.step.client!, args("alice"), key);
+      alice.write("/me the code is 1234\nfirst words\n");
+      await alice.waitForLog(/^\[!\] not sent: \/me is not a command/);
+      await bob.waitForLog("[e2e] alice> first words");
+      expect(sniffer.received().toString()).not.toMatch(/1234|first words/);
     },
   },
   {

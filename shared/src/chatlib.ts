@@ -78,8 +78,13 @@ export interface Endpoint {
 }
 
 // Parse --host/--port (and, for clients, the positional "host port" form
-// smallchat-client uses). Exits with a usage line on anything else.
-export function parseEndpoint(argv: string[], defaultHost: string): Endpoint {
+// smallchat-client uses). Exits with a usage line on anything else: the
+// caller's, if it has more to say than --host and --port.
+export function parseEndpoint(
+  argv: string[],
+  defaultHost: string,
+  usage = "usage: [--host HOST] [--port PORT]",
+): Endpoint {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -94,7 +99,7 @@ export function parseEndpoint(argv: string[], defaultHost: string): Endpoint {
     }
     return { host, port };
   } catch (err) {
-    console.error(`${(err as Error).message}\nusage: [--host HOST] [--port PORT]`);
+    console.error(`${(err as Error).message}\n${usage}`);
     process.exit(2);
   }
 }

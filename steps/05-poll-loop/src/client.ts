@@ -248,7 +248,11 @@ function piped(socket: net.Socket): void {
 /* ============================ Main ======================================== */
 
 async function main(): Promise<void> {
-  const { host, port } = parseEndpoint(process.argv.slice(2), "localhost");
+  const { host, port } = parseEndpoint(
+    process.argv.slice(2),
+    "localhost",
+    "usage: client.ts [--host HOST] [--port PORT] [HOST [PORT]]",
+  );
   let socket: net.Socket;
   try {
     socket = await TCPConnect(host, port, 5000);

@@ -20,9 +20,10 @@
 // to edit: the client sends each line it reads and prints each line it
 // receives, so it can be scripted.
 //
-// New in this step: with a passphrase, chat lines are sealed before they
-// leave and opened when they come back (see "Encryption" below), so the
-// server relays text it cannot read.
+// New in this step: with a key, chat lines are sealed before they leave and
+// opened when they come back (see "Encryption" below), so the server
+// relays text it cannot read; and the nick they are sealed with is the one
+// the server confirmed (see "Requests").
 
 import { readFileSync } from "node:fs";
 import type net from "node:net";
@@ -31,9 +32,16 @@ import { StringDecoder } from "node:string_decoder";
 import { parseEndpoint, TCPConnect } from "@smallchat/shared/chatlib";
 import {
   createSecretBox,
-  deriveMasterKey,
+  type MasterKey,
   MessageTooLongError,
+  masterKeyFrom,
+  newKey,
+  newSalt,
+  type OpenResult,
+  parseKey,
+  ReplayGuard,
   type SecretBox,
+  SHORT_PASSPHRASE_CHARS,
 } from "./encryption.ts";
 import { type Key, KeyDecoder } from "./key-decoder.ts";
 import { emptyLine, feedKey, hideLine, type LineState, showLine } from "./line-editor.ts";
@@ -46,6 +54,10 @@ const ESC_TIMEOUT_MS = 100;
 // server to close its side, so replies to our last lines get printed. A
 // server that keeps the connection open gets this long.
 const CLOSE_GRACE_MS = 2000;
+
+// At the end of piped input, how long lines that wait for the server's
+// answer to a /nick (or /join) may wait before we give up on them.
+const ANSWER_TIMEOUT_MS = 10_000;
 
 // An incoming "line" longer than this is printed as it is, without waiting
 // for its "\n": a peer must not make us buffer forever.
@@ -158,29 +170,44 @@ function describe(err: Error & { code?: string }): string {
 }
 
 /* ============================ Encryption ==================================
- * With a passphrase (env SMALLCHAT_KEY, or the contents of --key-file), the
- * client seals every chat line with encryption.ts before it leaves, and
- * opens every "nick> ~sc1 ..." line that comes back. The server relays the
- * sealed text like any other and never learns what it says. Lines starting
- * with "/" are commands for the server, so they must stay readable; only
- * the text of "/msg <nick> <text>" is sealed. Without a passphrase nothing
- * here does anything: the client is step 05's.
+ * With a key (env SMALLCHAT_KEY, or the contents of --key-file), the client
+ * seals every chat line with encryption.ts before it leaves, and opens
+ * every "nick> ~sc1 ..." line that comes back. The server relays the sealed
+ * text like any other and never learns what it says. Lines starting with
+ * "/" are commands for the server, so they must stay readable; only the
+ * text of "/msg <nick> <text>" is sealed, and a command we do not know is
+ * refused here rather than sent in clear ("//text" says a line that starts
+ * with "/"). Without a key nothing here does anything: the client is step
+ * 05's, except that a --nick is confirmed (see "Requests").
  *
- * A sealed line carries the sender's nick, so a receiver notices when the
- * server put another name in front of it. So we must know our own nick, and
- * the server never tells us the "user:N" it picked: with a key, the client
- * chooses a nick and sends "/nick" as soon as it is connected.
+ * The server (or anyone on the wire: there is no TLS) can send us any text
+ * it likes, so "[e2e]" must be a look it cannot produce: every line that
+ * did not open under our key is shown after a tag of its own ("[server]",
+ * "[clear]", "[!]"), and on a terminal "[e2e]" is drawn bold and green,
+ * which incoming text cannot do: sanitize() turns its ESC into "^[".
  * ======================================================================== */
 
-// Private texts get their own key (derived from the same passphrase), so the
-// server cannot pass a private message off as a public one, or the reverse:
-// the other key simply fails to open it.
+// Private texts get their own key (derived from the same master key), so
+// the server cannot pass a private message off as a public one, or the
+// reverse: the other key simply fails to open it.
 const PRIVATE_CONTEXT = "/msg";
 
+// What we send to the server as it is. Anything else that starts with "/"
+// would be user text in clear.
+const SERVER_COMMANDS = new Set(["/nick", "/msg", "/who"]);
+
+const USAGE =
+  "usage: client.ts [--nick NICK] [--key-file FILE] [--host HOST] [--port PORT] [HOST [PORT]]\n" +
+  "       client.ts --new-key | --new-salt\n" +
+  "       (the key comes from --key-file or the SMALLCHAT_KEY environment variable)";
+
+// SGR bold green, then back to normal: only we write escapes to the screen.
+const E2E_STYLE = "\x1b[1;32m";
+const STYLE_RESET = "\x1b[0m";
+
 let boxes: { chat: SecretBox; private: SecretBox } | null = null;
-// What the server calls us, as far as we know; null while we don't know.
+// What the server calls us, as it confirmed; null while we don't know.
 let myNick: string | null = null;
-let previousNick: string | null = null;
 
 // Take "--name value" (or "--name=value") out of argv, so parseEndpoint,
 // which refuses options it does not know, never sees it.
@@ -190,34 +217,50 @@ function takeOption(argv: string[], name: string): string | undefined {
   const arg = argv[i] ?? "";
   const inline = arg.length > name.length;
   const value = inline ? arg.slice(name.length + 1) : argv[i + 1];
-  if (value === undefined) quit(2, `${name} needs a value`);
+  if (value === undefined) quit(2, `${name} needs a value\n${USAGE}`);
   argv.splice(i, inline ? 1 : 2);
   return value;
 }
 
-// Derive the key before connecting: scrypt takes ~100 ms on purpose, and
-// we pay it once. The passphrase never comes from a plain argument: every
-// user of the machine can read those with `ps`. An empty one is an error,
-// not "no encryption": `SMALLCHAT_KEY=$TYPO` must not mean chatting in clear.
-function setUpEncryption(keyFile: string | undefined, nickOption: string | undefined): void {
-  let passphrase = process.env.SMALLCHAT_KEY;
+function takeFlag(argv: string[], name: string): boolean {
+  const i = argv.indexOf(name);
+  if (i !== -1) argv.splice(i, 1);
+  return i !== -1;
+}
+
+// Derive the key before connecting: scrypt takes ~1 s on purpose, and we
+// pay it once. The key never comes from a plain argument: every user of the
+// machine can read those with `ps`. An empty one is an error, not "no
+// encryption": `SMALLCHAT_KEY=$TYPO` must not mean chatting in clear.
+function setUpEncryption(keyFile: string | undefined): void {
+  let text = process.env.SMALLCHAT_KEY;
   if (keyFile !== undefined) {
     try {
-      passphrase = readFileSync(keyFile, "utf8").replace(/\r?\n$/, "");
+      text = readFileSync(keyFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
       quit(2, `--key-file: ${(err as Error).message}`);
     }
   }
-  // --nick is honoured with or without a key: the user asked for it.
-  myNick = nickOption ?? null;
-  if (passphrase === undefined) return;
-  if (passphrase === "") quit(2, "the passphrase is empty (SMALLCHAT_KEY or --key-file)");
-  const master = deriveMasterKey(passphrase);
+  if (text === undefined) return;
+  if (text === "") quit(2, "the key is empty (SMALLCHAT_KEY or --key-file)");
+  let master: MasterKey;
+  try {
+    const key = parseKey(text);
+    if (key.kind === "passphrase" && [...key.passphrase].length < SHORT_PASSPHRASE_CHARS) {
+      process.stderr.write(
+        `[!] the passphrase is short (under ${SHORT_PASSPHRASE_CHARS} characters): whoever ` +
+          "records one sealed line can try guesses offline. Prefer a key from --new-key.\n",
+      );
+    }
+    master = masterKeyFrom(text);
+  } catch (err) {
+    quit(2, `${(err as Error).message}`);
+  }
+  const replays = new ReplayGuard();
   boxes = {
-    chat: createSecretBox(master),
-    private: createSecretBox(master, { context: PRIVATE_CONTEXT }),
+    chat: createSecretBox(master, { replays }),
+    private: createSecretBox(master, { context: PRIVATE_CONTEXT, replays }),
   };
-  myNick ??= process.env.SMALLCHAT_NICK || loginName();
 }
 
 function loginName(): string | null {
@@ -233,32 +276,37 @@ function loginName(): string | null {
 // cut line would not open at all.
 function outgoingLine(line: string): { send: string } | { error: string } {
   if (boxes === null) return { send: line };
-  if (!line.startsWith("/")) return sealLine(boxes.chat, line, "");
+  if (line.startsWith("//")) return sealLine(boxes.chat, line.slice(1));
+  if (!line.startsWith("/")) return sealLine(boxes.chat, line);
   const space = line.indexOf(" ");
   const cmd = space === -1 ? line : line.slice(0, space);
   const arg = space === -1 ? "" : line.slice(space + 1);
-  if (cmd === "/nick" && space !== -1) {
-    // Optimistic: the server says nothing when /nick works, only when it
-    // fails, and then showIncoming() puts the old nick back.
-    previousNick = myNick;
-    myNick = arg;
-  } else if (cmd === "/msg") {
+  if (!SERVER_COMMANDS.has(cmd)) {
+    return {
+      error: `[!] not sent: ${cmd} is not a command, and a keyed client sends nothing in clear (//${line.slice(1)} says it sealed)`,
+    };
+  }
+  if (cmd === "/msg") {
     const gap = arg.indexOf(" ");
+    const to = arg.slice(0, gap);
     const text = gap === -1 ? "" : arg.slice(gap + 1);
     // No text: send it as it is and let the server explain the usage.
-    if (text !== "") return sealLine(boxes.private, text, `/msg ${arg.slice(0, gap)} `);
+    if (text !== "") return sealLine(boxes.private, text, to, `/msg ${to} `);
   }
   return { send: line };
 }
 
+// Seal `text` for the channel (to = "") or for one nick, to go on the wire
+// after `prefix`: the server's line limit counts the prefix too.
 function sealLine(
   box: SecretBox,
   text: string,
-  prefix: string,
+  to = "",
+  prefix = "",
 ): { send: string } | { error: string } {
   if (myNick === null) return { error: "[!] not sent: set a nick first with /nick <nick>" };
   try {
-    return { send: prefix + box.seal(myNick, text) };
+    return { send: prefix + box.seal(myNick, text, { to, prefix }) };
   } catch (err) {
     if (err instanceof MessageTooLongError) {
       return {
@@ -269,43 +317,230 @@ function sealLine(
   }
 }
 
+// What to show for one line from the server: plain text, or a verified
+// message whose "[e2e]" tag only we can draw.
+type Shown = string | { verified: string; where: string };
+
 // A line from the server -> the lines to show (not yet sanitized). Only
 // "nick> ..." lines are messages: a nick has no spaces, so the first "> "
 // ends it, and "Welcome ... /nick <nick> to ..." is not mistaken for one.
-function showIncoming(line: string): string[] {
+function showIncoming(line: string): Shown[] {
   if (boxes === null) return [line];
-  // "ERR nick ... taken", "ERR invalid nick", "ERR nicks starting with ...":
-  // our last /nick failed. Simple on purpose: we assume it was the last one
-  // we sent, which is wrong if two /nick are in flight at once.
-  if (/^ERR (nick|invalid nick)/.test(line)) {
-    myNick = previousNick;
-    return myNick === null ? [line, "[!] no nick: use /nick <nick> before chatting"] : [line];
-  }
-  const end = line.indexOf("> ");
-  const nick = line.slice(0, end);
-  if (end <= 0 || /\s/.test(nick)) return [line];
-  let rest = line.slice(end + 2);
+  const message = parseMessage(line);
+  if (message === null) return [`[server] ${line}`];
+  const { nick } = message;
+  let rest = message.rest;
   const isPrivate = rest.startsWith("(private) ");
   if (isPrivate) rest = rest.slice("(private) ".length);
 
-  const opened = (isPrivate ? boxes.private : boxes.chat).open(rest, nick);
+  const opened = isPrivate
+    ? boxes.private.open(rest, nick, myNick ?? "")
+    : boxes.chat.open(rest, nick);
+  return describeOpened(opened, "", nick, message.rest, isPrivate);
+}
+
+function describeOpened(
+  opened: OpenResult,
+  where: string,
+  nick: string,
+  rest: string,
+  isPrivate: boolean,
+): Shown[] {
   switch (opened.kind) {
     case "plain":
-      return [`[clear] ${line}`];
+      return [`${where}[clear] ${nick}> ${rest}`];
     case "replay":
-      return [`[!] ${nick}> replayed message rejected`];
+      return [`${where}[!] ${nick}> replayed message rejected`];
+    case "stale":
+      return [
+        `${where}[!] ${nick}> stale message rejected (sealed ${Math.round(opened.ageMs / 1000)} s ago)`,
+      ];
+    case "old-session":
+      return [`${where}[!] ${nick}> message from an earlier run of ${opened.nick} rejected`];
+    case "misdelivered":
+      return [`${where}[!] ${nick}> a private message for ${opened.to} reached us: not shown`];
     case "unauthenticated":
-      return [`[!] ${nick}> could not decrypt (different passphrase, or tampered)`];
+      return [`${where}[!] ${nick}> could not decrypt (different key, or tampered)`];
     case "unknown-version":
-      return [`[!] ${nick}> encrypted with unknown format ${opened.version} (newer client?)`];
+      return [
+        `${where}[!] ${nick}> encrypted with unknown format ${opened.version} (newer client?)`,
+      ];
     case "verified": {
-      const shown = `[e2e] ${opened.nick}> ${isPrivate ? "(private) " : ""}${opened.text}`;
-      if (!opened.nickMismatch) return [shown];
+      const shown: Shown[] = [];
+      const lines = opened.missing === 1 ? "line" : "lines";
+      const verb = opened.missing === 1 ? "is" : "are";
+      if (opened.missing > 0) {
+        shown.push(`${where}[!] ${opened.missing} ${lines} from ${opened.nick} ${verb} missing`);
+      }
+      if (opened.late) shown.push(`${where}[!] a late line from ${opened.nick}, out of order:`);
       // A key holder sealed it as one nick and it reached us as another:
       // the server relabeled it, or a key holder is pretending.
-      return [`[!] sealed by ${opened.nick} but relayed as from ${nick}:`, shown];
+      if (opened.nickMismatch) {
+        shown.push(`${where}[!] sealed by ${opened.nick} but relayed as from ${nick}:`);
+      }
+      const text = `${opened.nick}> ${isPrivate ? "(private) " : ""}${opened.text}`;
+      shown.push({ verified: text, where });
+      return shown;
     }
   }
+}
+
+// "alice> text" -> its parts; null for anything else.
+function parseMessage(line: string): { nick: string; rest: string } | null {
+  const end = line.indexOf("> ");
+  const nick = line.slice(0, end);
+  if (end <= 0 || /\s/.test(nick)) return null;
+  return { nick, rest: line.slice(end + 2) };
+}
+
+// A shown line as text for the screen: sanitized, and "[e2e]" styled when
+// the screen is a terminal.
+function render(item: Shown, styled: boolean): string {
+  if (typeof item === "string") return sanitize(item);
+  const tag = styled ? `${E2E_STYLE}[e2e]${STYLE_RESET}` : "[e2e]";
+  return `${sanitize(item.where)}${tag} ${sanitize(item.verified)}`;
+}
+
+/* ============================ Requests ====================================
+ * Some of what we seal depends on the server's word: the nick sealed into
+ * every line must be the one the server puts in front of it. So that state
+ * changes only when the server confirms a request the user made, and what
+ * the user types meanwhile waits, then goes out sealed with the confirmed
+ * state. Nothing is dropped, nothing is sealed for a state we only hope for.
+ *
+ * The server says nothing when /nick works, only when it fails. So every
+ * request is followed by a /who: the server answers lines in order, so its
+ * "Users:" reply comes after any "ERR" the request earned, and ends the
+ * wait. Our /who replies are not shown; the user's own /who still are.
+ *
+ * The nick picked at start (--nick, else SMALLCHAT_NICK, else the login
+ * name) may be taken: then we try "nick_", "nick2", ... as IRC clients do.
+ * ======================================================================== */
+
+type Request = {
+  kind: "nick";
+  nick: string;
+  base: string | null;
+  attempt: number;
+  err: string | null;
+};
+
+const MAX_NICK_ATTEMPTS = 9;
+
+let pending: Request | null = null;
+const held: string[] = []; // Lines typed while a request is pending, in order.
+const whoReplies: Array<Request | null> = []; // One per /who sent: ours, or the user's (null).
+let wire: (line: string) => void = () => {};
+let tell: (lines: Shown[]) => void = () => {};
+let sent: (typed: string) => void = () => {};
+let idle: Array<() => void> = [];
+
+function startRequest(request: Request, line: string): void {
+  pending = request;
+  wire(line);
+  wire("/who");
+  whoReplies.push(request);
+}
+
+// A line the user finished typing (or piped in).
+function submit(line: string): void {
+  if (pending !== null || held.length > 0) {
+    held.push(line);
+    return;
+  }
+  dispatch(line);
+}
+
+function dispatch(line: string): void {
+  if (boxes !== null || startNick !== null) {
+    const nick = /^\/nick (.*)$/.exec(line);
+    if (nick !== null) {
+      startRequest({ kind: "nick", nick: nick[1] ?? "", base: null, attempt: 0, err: null }, line);
+      sent(line);
+      return;
+    }
+  }
+  const out = outgoingLine(line);
+  if ("error" in out) {
+    tell([out.error]);
+    return;
+  }
+  if (out.send === "/who") whoReplies.push(null);
+  wire(out.send);
+  sent(line);
+}
+
+// Watch the server's lines while a request waits for its answer. True when
+// the line was ours only (a /who reply) and should not be shown.
+function watchReply(line: string): boolean {
+  if (pending !== null && /^ERR (nick |invalid nick|nicks )/.test(line)) pending.err = line;
+  if (!line.startsWith("Users: ") || whoReplies.length === 0) return false;
+  const request = whoReplies.shift() ?? null;
+  if (request === null) return false;
+  finish(request);
+  return true;
+}
+
+function finish(request: Request): void {
+  pending = null;
+  if (request.err === null) {
+    myNick = request.nick;
+    tell([`* you are now known as ${request.nick}`]);
+  } else if (request.base !== null && /already taken/.test(request.err)) {
+    const attempt = request.attempt + 1;
+    if (attempt <= MAX_NICK_ATTEMPTS) {
+      const nick = attempt === 1 ? `${request.base}_` : `${request.base}${attempt}`;
+      tell([`* nick ${request.nick} is taken: trying ${nick}`]);
+      startRequest({ ...request, nick, attempt, err: null }, `/nick ${nick}`);
+      return;
+    }
+  }
+  if (request.err !== null) {
+    tell([
+      myNick === null
+        ? "[!] no nick: use /nick <nick> before chatting"
+        : `* you are still ${myNick}`,
+    ]);
+  }
+  while (pending === null && held.length > 0) dispatch(held.shift() ?? "");
+  if (pending === null) {
+    const waiting = idle;
+    idle = [];
+    for (const fn of waiting) fn();
+  }
+}
+
+// Run `fn` once nothing waits for the server: no request, no held line.
+function whenIdle(fn: () => void): void {
+  if (pending === null && held.length === 0) fn();
+  else idle.push(fn);
+}
+
+// A line from the server -> what to show: our requests' answers are
+// watched first, and the welcome's "Use /nick" goes when we set the nick.
+function receive(line: string): Shown[] {
+  if (watchReply(line)) return [];
+  if (startNick !== null && line.startsWith("Welcome")) {
+    line = line.replace(/ Use \/nick .*$/, "");
+  }
+  return showIncoming(line);
+}
+
+let startNick: string | null = null;
+
+// Set the nick chosen at start, once connected.
+function startUp(nickOption: string | undefined): void {
+  startNick = nickOption ?? null;
+  if (boxes !== null) startNick ??= process.env.SMALLCHAT_NICK || loginName();
+  if (startNick === null) return;
+  const request: Request = {
+    kind: "nick",
+    nick: startNick,
+    base: startNick,
+    attempt: 0,
+    err: null,
+  };
+  startRequest(request, `/nick ${startNick}`);
 }
 
 /* ============================ Interactive mode ============================
@@ -330,18 +565,28 @@ function interactive(socket: net.Socket): void {
   // Print complete lines where the input line was, then draw it again,
   // text and cursor exactly as they were. One write, so the terminal never
   // shows the in-between state.
-  const printAbove = (lines: string[]) => {
+  const printAbove = (lines: Shown[]) => {
     if (lines.length === 0) return;
-    write(hideLine() + lines.map((l) => `${sanitize(l)}\n`).join("") + showLine(line, columns()));
+    write(
+      hideLine() + lines.map((l) => `${render(l, true)}\n`).join("") + showLine(line, columns()),
+    );
   };
+  tell = printAbove;
+  // smallchat shows our own lines too, since the server does not send them
+  // back to us; a line that waited for the server shows when it goes.
+  sent = (typed) => printAbove([`you> ${typed}`]);
 
-  socket.on("data", (chunk: Buffer) => printAbove(incoming.push(chunk).flatMap(showIncoming)));
+  // One line at a time: receive() may print notes of its own, and they
+  // must come after the lines before them.
+  socket.on("data", (chunk: Buffer) => {
+    for (const l of incoming.push(chunk)) printAbove(receive(l));
+  });
   socket.on("error", (err) => {
     lostBecause = describe(err);
   });
   socket.on("close", () => {
     const rest = incoming.end();
-    if (rest !== "") printAbove(showIncoming(rest));
+    if (rest !== "") printAbove(receive(rest));
     quit(1, `Connection lost: ${lostBecause}`);
   });
 
@@ -351,17 +596,7 @@ function interactive(socket: net.Socket): void {
       line = result.state;
       write(result.output);
       if (result.quit !== undefined) quit(0);
-      if (result.submit !== undefined) {
-        const out = outgoingLine(result.submit);
-        if ("error" in out) {
-          write(`${out.error}\n${showLine(line, columns())}`);
-          continue;
-        }
-        socket.write(`${out.send}\n`);
-        // smallchat shows our own lines too, since the server does not
-        // send them back to us.
-        write(`you> ${sanitize(result.submit)}\n${showLine(line, columns())}`);
-      }
+      if (result.submit !== undefined) submit(result.submit);
     }
   };
 
@@ -384,27 +619,32 @@ function piped(socket: net.Socket): void {
   let stdinEnded = false;
   let lostBecause = "the server closed the connection";
 
-  // An empty line says nothing, as at the keyboard: skip it.
-  const send = (lines: string[]) => {
+  const print = (lines: Shown[]) => {
+    for (const l of lines) process.stdout.write(`${render(l, false)}\n`);
+  };
+  tell = (lines) => {
     for (const l of lines) {
-      if (l === "") continue;
-      const out = outgoingLine(l);
-      if ("error" in out) process.stderr.write(`${out.error}\n`);
-      else socket.write(`${out.send}\n`);
+      // Refusals go to stderr, as errors do; notes about the nick are part
+      // of the conversation, in order with it.
+      const local = typeof l === "string" && /^\[!\] (not sent|no nick)/.test(l);
+      (local ? process.stderr : process.stdout).write(`${render(l, false)}\n`);
     }
   };
 
+  // An empty line says nothing, as at the keyboard: skip it.
+  const send = (lines: string[]) => {
+    for (const l of lines) if (l !== "") submit(l);
+  };
+
   socket.on("data", (chunk: Buffer) => {
-    for (const l of incoming.push(chunk).flatMap(showIncoming)) {
-      process.stdout.write(`${sanitize(l)}\n`);
-    }
+    for (const l of incoming.push(chunk)) print(receive(l));
   });
   socket.on("error", (err) => {
     lostBecause = describe(err);
   });
   socket.on("close", () => {
     const rest = incoming.end();
-    for (const l of rest === "" ? [] : showIncoming(rest)) process.stdout.write(`${sanitize(l)}\n`);
+    if (rest !== "") print(receive(rest));
     // After our own end of input, the server closing is the normal goodbye.
     if (stdinEnded) quit(0);
     quit(1, `Connection lost: ${lostBecause}`);
@@ -413,10 +653,19 @@ function piped(socket: net.Socket): void {
   process.stdin.on("data", (chunk: Buffer) => send(input.push(chunk)));
   process.stdin.on("end", () => {
     send([input.end()]);
-    stdinEnded = true;
-    // end() sends what is still queued, then a FIN: the server reads our
-    // last line before it sees that we are done.
-    socket.end(() => setTimeout(() => quit(0), CLOSE_GRACE_MS));
+    // Lines still waiting for the server's answer go out first; a server
+    // that never answers does not keep us here for ever.
+    const silent = setTimeout(
+      () => quit(1, `[!] no answer from the server: ${held.length} line(s) not sent`),
+      ANSWER_TIMEOUT_MS,
+    );
+    whenIdle(() => {
+      clearTimeout(silent);
+      stdinEnded = true;
+      // end() sends what is still queued, then a FIN: the server reads our
+      // last line before it sees that we are done.
+      socket.end(() => setTimeout(() => quit(0), CLOSE_GRACE_MS));
+    });
   });
 }
 
@@ -424,21 +673,30 @@ function piped(socket: net.Socket): void {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  // A new key (or salt) for a group: print it and stop. Stdout, so that
+  // `client.ts --new-key > group.key` makes a key file.
+  for (const [flag, make] of [
+    ["--new-key", newKey],
+    ["--new-salt", newSalt],
+  ] as const) {
+    if (takeFlag(argv, flag)) {
+      process.stdout.write(`${make()}\n`);
+      process.exit(0);
+    }
+  }
   const keyFile = takeOption(argv, "--key-file");
   const nick = takeOption(argv, "--nick");
-  const { host, port } = parseEndpoint(argv, "localhost");
-  setUpEncryption(keyFile, nick);
+  const { host, port } = parseEndpoint(argv, "localhost", USAGE);
+  setUpEncryption(keyFile);
   let socket: net.Socket;
   try {
     socket = await TCPConnect(host, port, 5000);
   } catch (err) {
     quit(1, `Connecting to ${host}:${port}: ${describe(err as Error)}`);
   }
-  if (myNick !== null) socket.write(`/nick ${myNick}\n`);
+  wire = (line) => socket.write(`${line}\n`);
   if (boxes !== null) {
-    process.stderr.write(
-      `encryption on (nick ${myNick ?? "not set"}): chat lines are sealed before they leave\n`,
-    );
+    process.stderr.write("encryption on: chat lines are sealed before they leave\n");
   }
   // Both ends must be a terminal to edit: with stdout redirected to a file,
   // our cursor movements would land in the file.
@@ -447,6 +705,7 @@ async function main(): Promise<void> {
   } else {
     piped(socket);
   }
+  startUp(nick);
 }
 
 void main();

@@ -214,6 +214,21 @@ describe("leaving", () => {
   });
 });
 
+describe("usage", () => {
+  it("names every way to say where to connect", async () => {
+    const proc = spawn(process.execPath, tsNodeArgs(CLIENT, ["--bogus"]));
+    let stderr = "";
+    proc.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    expect(await new Promise((resolve) => proc.on("close", resolve))).toBe(2);
+    const usage = stderr.split("\n").find((l) => l.startsWith("usage: client.ts"));
+    for (const flag of ["--host HOST", "--port PORT", "[HOST [PORT]]"]) {
+      expect(usage).toContain(flag);
+    }
+  });
+});
+
 describe("piped client", () => {
   it("sends stdin's lines, prints received lines, exits 0 at the end of input", async () => {
     const bob = await connectClient(server().port);

@@ -1,8 +1,8 @@
-// encryption.ts -- seal chat lines so only people who know the passphrase can read them.
+// encryption.ts -- seal chat lines so only the people who hold the group key can read them.
 //
-// Until this step the server read every word we typed: it had to, to add the
+// Until step 06 the server read every word we typed: it had to, to add the
 // "nick> " prefix and relay the line. It still relays lines, but now the
-// clients of a group share a passphrase and turn each chat line into an
+// clients of a group share a key and turn each chat line into an
 // opaque blob before it leaves the terminal. The server forwards the blob
 // like any other text and never learns what it says.
 //
@@ -10,7 +10,7 @@
 // every member holds it. Public-key crypto (each person has a key pair, and
 // anyone can lock a message that only the owner of the private key can open)
 // solves a harder problem: talking to people you never met to agree on a
-// secret. A chat group that already shares a passphrase has no such problem,
+// secret. A chat group that already shares a key has no such problem,
 // so symmetric crypto is the simple, honest tool here.
 //
 // Encryption alone is not enough: a cipher that only hides the text lets the
@@ -30,42 +30,52 @@
 // What this does NOT protect, so nobody believes otherwise:
 // - who talks, to whom, when, and how long each message is: the server sees
 //   nicks, timing and sizes (a one-word "yes" looks short);
-// - a member who leaks the passphrase, or an ex-member who still knows it:
-//   there is one key for everybody, and changing it means telling everybody;
+// - members from each other. One key for everybody means any member can
+//   seal a line in another member's name, and read every /msg of the group:
+//   the sealed nick proves "a key holder wrote this", never "alice wrote
+//   this". Real designs give every sender a signing key of their own
+//   (Signal's sender keys, Matrix's Megolm) and every pair of people their
+//   own private key;
+// - a member who leaks the key, or an ex-member who still knows it: changing
+//   it means telling everybody;
 // - the past: there is no forward secrecy. Whoever records today's traffic
-//   and learns the passphrase next year reads all of it;
-// - old lines replayed to a client that just started: replay memory lives
-//   in the running client only (see "Replay memory").
+//   and learns the key next year reads all of it.
 
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from "node:crypto";
 
-/* ============================ Key derivation =============================
- * A passphrase is something a human can type and remember, so it is far
- * too guessable to be a key. scrypt stretches it: every guess costs an
- * attacker the same ~100 ms and 32 MiB of memory that it costs us once, at
- * startup. The result is the master key; each channel then gets its own key
- * from the master with HKDF, which is cheap, so joining a room costs nothing
- * and the traffic of one room says nothing about another's key.
+/* ============================ Keys ========================================
+ * The best key is 32 random bytes: nothing to guess, nothing to stretch.
+ * `--new-key` prints one as "sck1.<base64url>", and a group passes it
+ * around like a passphrase. A group that wants something a human can type
+ * uses a passphrase instead, and a passphrase is far too guessable to be a
+ * key: scrypt stretches it, so every guess costs an attacker the ~1 s and
+ * 128 MiB it costs us once, at startup (N = 2^17, as age and OWASP use).
  *
- * The salt is fixed, which is unusual and deliberate. A salt normally makes
- * every user's derivation different so one precomputed table cannot attack
- * all of them. Here every member of the group must arrive at the same key
- * from the same passphrase, with no extra round trip to agree on a random
- * salt, and the server (whom we do not trust) is the only one who could
- * carry it. The price: an attacker can precompute guesses against this
- * exact salt once and reuse them on every smallchat-ts group. The scrypt
- * cost is what keeps that expensive; a long passphrase is what defeats it.
+ * scrypt also takes a salt, so that one list of precomputed guesses cannot
+ * attack every group at once. A salt is not a secret, just unique to the
+ * group, so it travels with the passphrase in the key string:
+ * "scp1.<salt>.<passphrase>" (`--new-salt` prints the "scp1.<salt>." part).
+ * The server never carries it and never has to be trusted with it.
+ *
+ * From the master key, each channel gets its own key with HKDF, which is
+ * cheap, so joining a room costs nothing and the traffic of one room says
+ * nothing about another's key.
  * ======================================================================== */
 
-export const SCRYPT_SALT = "smallchat-ts/v1 scrypt";
-export const SCRYPT_COST = { N: 2 ** 15, r: 8, p: 1 } as const;
+export const SCRYPT_COST = { N: 2 ** 17, r: 8, p: 1 } as const;
 
-// scrypt needs 128 * N * r bytes (32 MiB here) plus a little bookkeeping;
-// Node's default limit is exactly 32 MiB, so without this it refuses.
+// scrypt needs 128 * N * r bytes (128 MiB here) plus a little bookkeeping;
+// Node's default limit is 32 MiB, so without this it refuses.
 const SCRYPT_MAXMEM = 2 * 128 * SCRYPT_COST.N * SCRYPT_COST.r;
 
 const HKDF_INFO_PREFIX = "smallchat-ts/v1 channel ";
 const KEY_BYTES = 32;
+const SALT_BYTES = 16;
+export const RANDOM_KEY_PREFIX = "sck1.";
+export const SALTED_PREFIX = "scp1.";
+// Below this many characters a passphrase gets a warning: a few words
+// picked by a human fall to a guess list, however slow each guess is.
+export const SHORT_PASSPHRASE_CHARS = 20;
 
 // Step 06 has one room, so every line uses this context. Step 07 passes the
 // channel name instead; a client of step 06 then talks to the step 07 room
@@ -82,28 +92,79 @@ export class MasterKey {
     this.#bytes = Buffer.from(bytes);
   }
 
-  // The key for one channel. Different contexts give independent keys.
+  // The key for one channel. Different contexts give independent keys. The
+  // name is used byte for byte as the server spells it: "#café" typed two
+  // ways is two channels there, so it must be two keys here.
   channelKey(context: string = DEFAULT_CONTEXT): Buffer {
-    const info = HKDF_INFO_PREFIX + context.normalize("NFC");
+    const info = HKDF_INFO_PREFIX + context;
     return Buffer.from(hkdfSync("sha256", this.#bytes, Buffer.alloc(0), info, KEY_BYTES));
   }
 }
 
-// Run scrypt on the passphrase: the slow step, done once per passphrase.
-// NFC normalization makes "é" typed as one code point or as "e" plus an
-// accent derive the same key on every member's keyboard.
-export function deriveMasterKey(passphrase: string): MasterKey {
+export class KeyFormatError extends Error {
+  override readonly name = "KeyFormatError";
+}
+
+// A fresh random key, in the form parseKey() reads back.
+export function newKey(): string {
+  return RANDOM_KEY_PREFIX + randomBytes(KEY_BYTES).toString("base64url");
+}
+
+// A fresh salt, as the start of a salted passphrase: append the passphrase.
+export function newSalt(): string {
+  return `${SALTED_PREFIX}${randomBytes(SALT_BYTES).toString("base64url")}.`;
+}
+
+export type ParsedKey =
+  | { kind: "random"; bytes: Buffer }
+  | { kind: "passphrase"; salt: Buffer; passphrase: string };
+
+// A key string (SMALLCHAT_KEY, or a --key-file) -> what it holds. A bare
+// passphrase is refused: without its group's salt it would be derived with
+// everybody else's, which is the precomputation the salt is there to stop.
+export function parseKey(text: string): ParsedKey {
+  if (text.startsWith(RANDOM_KEY_PREFIX)) {
+    const encoded = text.slice(RANDOM_KEY_PREFIX.length);
+    const bytes = Buffer.from(encoded, "base64url");
+    if (bytes.length !== KEY_BYTES || bytes.toString("base64url") !== encoded) {
+      throw new KeyFormatError(`a ${RANDOM_KEY_PREFIX} key is ${KEY_BYTES} bytes in base64url`);
+    }
+    return { kind: "random", bytes };
+  }
+  if (text.startsWith(SALTED_PREFIX)) {
+    const dot = text.indexOf(".", SALTED_PREFIX.length);
+    const encoded = text.slice(SALTED_PREFIX.length, dot === -1 ? undefined : dot);
+    const salt = Buffer.from(encoded, "base64url");
+    const passphrase = dot === -1 ? "" : text.slice(dot + 1);
+    if (salt.length < SALT_BYTES || salt.toString("base64url") !== encoded) {
+      throw new KeyFormatError(`the salt of ${SALTED_PREFIX}<salt>.<passphrase> is invalid`);
+    }
+    if (passphrase === "") throw new KeyFormatError("the passphrase is empty");
+    return { kind: "passphrase", salt, passphrase };
+  }
+  throw new KeyFormatError(
+    `a key is ${RANDOM_KEY_PREFIX}<key> (make one with --new-key) or ` +
+      `${SALTED_PREFIX}<salt>.<passphrase> (--new-salt prints the part before the passphrase)`,
+  );
+}
+
+// Run scrypt on the passphrase: the slow step, done once per start. NFC
+// normalization makes "é" typed as one code point or as "e" plus an accent
+// derive the same key on every member's keyboard.
+export function deriveMasterKey(passphrase: string, salt: Buffer): MasterKey {
   if (passphrase.length === 0) throw new RangeError("the passphrase is empty");
-  const bytes = scryptSync(passphrase.normalize("NFC"), SCRYPT_SALT, KEY_BYTES, {
+  const bytes = scryptSync(passphrase.normalize("NFC"), salt, KEY_BYTES, {
     ...SCRYPT_COST,
     maxmem: SCRYPT_MAXMEM,
   });
   return new MasterKey(bytes);
 }
 
-// Passphrase + context -> channel key, in one (slow) call.
-export function deriveKey(passphrase: string, context: string = DEFAULT_CONTEXT): Buffer {
-  return deriveMasterKey(passphrase).channelKey(context);
+// A key string -> the master key (slow for a passphrase, instant for a key).
+export function masterKeyFrom(text: string): MasterKey {
+  const key = parseKey(text);
+  if (key.kind === "random") return new MasterKey(key.bytes);
+  return deriveMasterKey(key.passphrase, key.salt);
 }
 
 /* ============================ Wire format ================================
@@ -114,12 +175,16 @@ export function deriveKey(passphrase: string, context: string = DEFAULT_CONTEXT)
  *
  * "sc1" is the format version; it is also the AEAD associated data, so a
  * line cannot be relabeled as another version without failing to open. The
- * ciphertext hides this plaintext:
+ * ciphertext hides this plaintext (numbers big endian, times in ms since
+ * 1970):
  *
- *     session[8] | seq[4, big endian] | nickLen[1] | nick (UTF-8) | text (UTF-8)
+ *     session[8] | started[6] | seq[4] | sent[6] |
+ *     nickLen[1] | nick | toLen[1] | to | text          (strings UTF-8)
  *
- * Length-prefixed bytes rather than JSON: the size of a message is then
- * known exactly in advance, which the line limit below needs.
+ * `to` is the recipient of a private line and empty for a channel line, so
+ * a private line delivered to the wrong person is caught. Length-prefixed
+ * bytes rather than JSON: the size of a message is then known exactly in
+ * advance, which the line limit below needs.
  * ======================================================================== */
 
 export const WIRE_VERSION = "sc1";
@@ -131,16 +196,20 @@ const CIPHER = "aes-256-gcm";
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const SESSION_BYTES = 8;
+const TIME_BYTES = 6;
 const SEQ_BYTES = 4;
-const HEADER_BYTES = SESSION_BYTES + SEQ_BYTES + 1;
-const MAX_NICK_FIELD_BYTES = 255;
+const STARTED_AT = SESSION_BYTES;
+const SEQ_AT = STARTED_AT + TIME_BYTES;
+const SENT_AT = SEQ_AT + SEQ_BYTES;
+const NICK_LEN_AT = SENT_AT + TIME_BYTES;
+const HEADER_BYTES = NICK_LEN_AT + 1 + 1; // ... and the recipient's length byte
+const MAX_NAME_FIELD_BYTES = 255;
 const MAX_SEQ = 0xffffffff;
 
-// The server cuts lines longer than this, counting the "nick> " it adds in
-// front and the final newline.
+// The server refuses a line it receives longer than this (its "\n" not
+// counted). That is the line as we send it: "/msg bob " and all. What the
+// server adds in front when it relays ("alice> ") is not limited.
 export const MAX_LINE_BYTES = 4096;
-// Room kept for the server's prefix: a nick of up to this many bytes plus "> ".
-export const NICK_ROOM_BYTES = 32;
 
 export class MessageTooLongError extends Error {
   override readonly name = "MessageTooLongError";
@@ -156,93 +225,130 @@ export class MessageTooLongError extends Error {
   }
 }
 
-// The longest text (in UTF-8 bytes, not characters) that `nick` can seal
-// into a line the server relays whole. Negative when nothing fits at all.
-export function maxTextBytes(nick: string, maxLineBytes: number = MAX_LINE_BYTES): number {
-  const lineRoom = maxLineBytes - (NICK_ROOM_BYTES + 2) - 1 - MARKER.length;
-  const rawRoom = Math.floor(lineRoom / 4) * 3; // base64: 4 chars per 3 bytes
-  return rawRoom - NONCE_BYTES - TAG_BYTES - HEADER_BYTES - Buffer.byteLength(nick, "utf8");
-}
-
-/* ============================ Sealing ====================================
- * Each box seals with a random session id and a counter that goes up by one
- * per message. Receivers remember the highest counter seen per (nick,
- * session), which is how a replayed line is recognized. A restarted client
- * picks a new session id, so its counter may start again from 1.
- * ======================================================================== */
-
 export interface SealOptions {
+  // The recipient of a private line; "" (the default) for a channel line.
+  to?: string;
+  // What goes on the wire before the sealed text ("/msg bob "): it counts
+  // against the line limit too.
+  prefix?: string;
   maxLineBytes?: number;
 }
 
+// The longest text (in UTF-8 bytes, not characters) that `nick` can seal
+// into a line the server accepts whole. Negative when nothing fits at all.
+export function maxTextBytes(nick: string, options: SealOptions = {}): number {
+  const { to = "", prefix = "", maxLineBytes = MAX_LINE_BYTES } = options;
+  const lineRoom = maxLineBytes - Buffer.byteLength(prefix, "utf8") - MARKER.length;
+  const rawRoom = Math.floor(lineRoom / 4) * 3; // base64: 4 chars per 3 bytes
+  const names = Buffer.byteLength(nick, "utf8") + Buffer.byteLength(to, "utf8");
+  return rawRoom - NONCE_BYTES - TAG_BYTES - HEADER_BYTES - names;
+}
+
+/* ============================ Sealing ====================================
+ * Each box seals with a random session id, the time the session started,
+ * and a counter that goes up by one per message (one counter per
+ * recipient, so every reader sees an unbroken sequence). Receivers use the
+ * three to spot replays, gaps and a sender's earlier run; see "Replay
+ * memory" below. A restarted client is a new session, started later.
+ * ======================================================================== */
+
 export interface SecretBoxOptions {
   context?: string;
-  maxSessions?: number;
+  // Shared by every box of a client, so no box can be used to flush it.
+  replays?: ReplayGuard;
+  now?: () => number;
 }
 
 export type OpenResult =
-  | { kind: "verified"; nick: string; text: string; nickMismatch: boolean }
+  | {
+      kind: "verified";
+      nick: string;
+      text: string;
+      nickMismatch: boolean;
+      missing: number; // Lines of this sender's sequence that never came before this one.
+      late: boolean; // It came after a newer line of the same sender (reordered).
+    }
   | { kind: "replay" }
+  | { kind: "stale"; ageMs: number }
+  | { kind: "old-session"; nick: string }
+  | { kind: "misdelivered"; nick: string; to: string }
   | { kind: "unauthenticated" }
   | { kind: "unknown-version"; version: string }
   | { kind: "plain" };
 
-// Create a box for one channel. Pass a MasterKey instead of the passphrase
-// to open many channels while paying for scrypt only once.
-export function createSecretBox(
-  secret: string | MasterKey,
-  options: SecretBoxOptions = {},
-): SecretBox {
-  const master = typeof secret === "string" ? deriveMasterKey(secret) : secret;
+// Create a box for one channel from a master key, so many channels pay for
+// scrypt only once.
+export function createSecretBox(master: MasterKey, options: SecretBoxOptions = {}): SecretBox {
   const context = options.context ?? DEFAULT_CONTEXT;
-  return new SecretBox(master.channelKey(context), context, options.maxSessions);
+  const now = options.now ?? Date.now;
+  return new SecretBox(
+    master.channelKey(context),
+    context,
+    options.replays ?? new ReplayGuard({ now }),
+    now,
+  );
 }
 
 export class SecretBox {
   readonly #key: Buffer;
   readonly #replays: ReplayGuard;
+  readonly #now: () => number;
   #session = randomBytes(SESSION_BYTES);
-  #seq = 0;
+  #started: number;
+  readonly #seqs = new Map<string, number>();
 
   constructor(
     key: Buffer,
     readonly context: string,
-    maxSessions = MAX_SESSIONS,
+    replays: ReplayGuard,
+    now: () => number = Date.now,
   ) {
     this.#key = key;
-    this.#replays = new ReplayGuard(maxSessions);
+    this.#replays = replays;
+    this.#now = now;
+    this.#started = now();
   }
 
-  // Turn one chat line into "~sc1 ...", ready to send with a "\n". `nick` is
-  // our own nick as we last set it with /nick: receivers compare it with the
-  // nick the server puts in front. Throws MessageTooLongError rather than
-  // produce a line the server would cut, which nobody could open.
+  // Turn one chat line into "~sc1 ...", ready to send after options.prefix
+  // and before a "\n". `nick` is our own nick as the server confirmed it:
+  // receivers compare it with the nick the server puts in front. Throws
+  // MessageTooLongError rather than produce a line the server would refuse.
   seal(nick: string, text: string, options: SealOptions = {}): string {
-    const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+    const { to = "", maxLineBytes = MAX_LINE_BYTES } = options;
     const nickBytes = Buffer.from(nick, "utf8");
+    const toBytes = Buffer.from(to, "utf8");
     const textBytes = Buffer.from(text, "utf8");
-    if (nickBytes.length > MAX_NICK_FIELD_BYTES) {
-      throw new RangeError(`nick is ${nickBytes.length} bytes, at most ${MAX_NICK_FIELD_BYTES}`);
+    if (nickBytes.length > MAX_NAME_FIELD_BYTES || toBytes.length > MAX_NAME_FIELD_BYTES) {
+      throw new RangeError(`a nick is at most ${MAX_NAME_FIELD_BYTES} bytes`);
     }
-    const limit = maxTextBytes(nick, maxLineBytes);
+    const limit = maxTextBytes(nick, options);
     if (textBytes.length > limit) {
       throw new MessageTooLongError(textBytes.length, Math.max(0, limit), maxLineBytes);
     }
 
     // Four billion messages later the counter would wrap and look like a
-    // replay; a fresh session id is a clean restart instead.
-    if (this.#seq === MAX_SEQ) {
+    // replay; a fresh session is a clean restart instead.
+    let seq = (this.#seqs.get(to) ?? 0) + 1;
+    if (seq > MAX_SEQ) {
       this.#session = randomBytes(SESSION_BYTES);
-      this.#seq = 0;
+      this.#started = this.#now();
+      this.#seqs.clear();
+      seq = 1;
     }
-    this.#seq++;
+    this.#seqs.set(to, seq);
 
-    const plain = Buffer.alloc(HEADER_BYTES + nickBytes.length + textBytes.length);
+    const plain = Buffer.alloc(HEADER_BYTES + nickBytes.length + toBytes.length + textBytes.length);
     this.#session.copy(plain, 0);
-    plain.writeUInt32BE(this.#seq, SESSION_BYTES);
-    plain.writeUInt8(nickBytes.length, SESSION_BYTES + SEQ_BYTES);
-    nickBytes.copy(plain, HEADER_BYTES);
-    textBytes.copy(plain, HEADER_BYTES + nickBytes.length);
+    plain.writeUIntBE(this.#started, STARTED_AT, TIME_BYTES);
+    plain.writeUInt32BE(seq, SEQ_AT);
+    plain.writeUIntBE(this.#now(), SENT_AT, TIME_BYTES);
+    let at = NICK_LEN_AT;
+    for (const field of [nickBytes, toBytes]) {
+      plain.writeUInt8(field.length, at);
+      field.copy(plain, at + 1);
+      at += 1 + field.length;
+    }
+    textBytes.copy(plain, at);
 
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv(CIPHER, this.#key, nonce, { authTagLength: TAG_BYTES });
@@ -258,14 +364,15 @@ export class SecretBox {
 
   /* ============================ Opening ==================================
    * Anything can arrive here: server notices, lines from clients without a
-   * passphrase, a hostile server's inventions. open() sorts them without
-   * ever throwing; only "verified" carries text worth showing as a message.
+   * key, a hostile server's inventions. open() sorts them without ever
+   * throwing; only "verified" carries text worth showing as a message.
    * ====================================================================== */
 
   // Open the part of a relayed line after "nick> ". `claimedNick` is that
   // nick, the one the server says sent it; the nick sealed inside wins, and
   // nickMismatch tells the caller to warn that the server relabeled it.
-  open(line: string, claimedNick: string): OpenResult {
+  // `me` is our own nick, for private lines; "" for channel lines.
+  open(line: string, claimedNick: string, me = ""): OpenResult {
     const match = VERSION_RE.exec(line);
     if (match === null) return { kind: "plain" };
     const version = match[1] ?? "";
@@ -276,15 +383,36 @@ export class SecretBox {
 
     // The tag checked out, so a key holder wrote these bytes. A key holder
     // running other code can still write nonsense lengths: don't trust them.
-    const nickLength = plain.readUInt8(SESSION_BYTES + SEQ_BYTES);
-    if (HEADER_BYTES + nickLength > plain.length) return { kind: "unauthenticated" };
-    const session = plain.subarray(0, SESSION_BYTES).toString("hex");
-    const seq = plain.readUInt32BE(SESSION_BYTES);
-    const nick = plain.subarray(HEADER_BYTES, HEADER_BYTES + nickLength).toString("utf8");
-    const text = plain.subarray(HEADER_BYTES + nickLength).toString("utf8");
+    const fields: string[] = [];
+    let at = NICK_LEN_AT;
+    for (let i = 0; i < 2; i++) {
+      const length = at < plain.length ? plain.readUInt8(at) : -1;
+      if (length < 0 || at + 1 + length > plain.length) return { kind: "unauthenticated" };
+      fields.push(plain.subarray(at + 1, at + 1 + length).toString("utf8"));
+      at += 1 + length;
+    }
+    const [nick = "", to = ""] = fields;
+    const text = plain.subarray(at).toString("utf8");
+    if (to !== me) return { kind: "misdelivered", nick, to };
 
-    if (!this.#replays.accept(nick, session, seq)) return { kind: "replay" };
-    return { kind: "verified", nick, text, nickMismatch: nick !== claimedNick };
+    const verdict = this.#replays.accept({
+      id: `${this.context}\n${nick}\n${to}`,
+      session: plain.subarray(0, SESSION_BYTES).toString("hex"),
+      started: plain.readUIntBE(STARTED_AT, TIME_BYTES),
+      seq: plain.readUInt32BE(SEQ_AT),
+      sent: plain.readUIntBE(SENT_AT, TIME_BYTES),
+    });
+    if (verdict.kind === "stale") return verdict;
+    if (verdict.kind === "old-session") return { kind: "old-session", nick };
+    if (verdict.kind === "replay") return verdict;
+    return {
+      kind: "verified",
+      nick,
+      text,
+      nickMismatch: nick !== claimedNick,
+      missing: verdict.missing,
+      late: verdict.late,
+    };
   }
 
   // Base64 text -> plaintext bytes, or null if it is not the canonical
@@ -312,39 +440,139 @@ export class SecretBox {
 }
 
 /* ============================ Replay memory ===============================
- * For every (nick, session) we keep the highest counter seen, and accept
- * only higher ones. Strictly increasing is enough: lines travel over one TCP
- * connection through one server, so they arrive in order unless someone
- * reorders them on purpose, and a line that arrives after a newer one from
- * the same sender is treated as a replay.
+ * A line the server (or anyone on the path) recorded can be sent again, and
+ * a line can be held back, dropped, or sent ahead of an older one. The
+ * tag cannot see any of that, so every line also carries its sender's
+ * session, the time that session started, a counter, and the time it was
+ * sealed, and the receiver checks them:
  *
- * Only lines that passed the tag get remembered, so only key holders can
- * make this memory grow; still, it is capped, forgetting the sessions heard
- * from least recently. A session forgotten that way could be replayed once
- * more: an acceptable hole for a chat room, not for a bank.
+ * - a line sealed more than STALE_AFTER_MS ago (or as far in the future:
+ *   clocks differ a little, not by minutes) is stale, whoever kept it;
+ * - once a sender's session has been seen, a line from a session of the
+ *   same sender that started earlier is an old run's line, replayed;
+ * - in a session, the counter must be new: a gap is reported ("2 lines
+ *   from alice are missing"), and a line that fills a gap later is let
+ *   through as late, exactly once; any other old counter is a replay.
+ *
+ * Only lines that passed the tag get here, so only key holders create
+ * state, and state expires by time: once a session's newest line is stale,
+ * every line of it is, so nothing is lost by forgetting it. A member who
+ * floods us with sessions hits a cap; the sessions forgotten early leave a
+ * mark (the newest time they covered), and a line from a session we do not
+ * know that is no newer than that mark is refused: it might be one of them.
  * ======================================================================== */
 
-const MAX_SESSIONS = 1024;
+export const STALE_AFTER_MS = 5 * 60 * 1000;
+const MAX_SESSIONS = 4096;
+// A gap wider than this is counted but not remembered line by line: those
+// lines, if they come late, are refused as replays.
+const MAX_MISSING_PER_SESSION = 256;
 // Far above any line the server relays: refuse to base64-decode megabytes.
 const MAX_ENCODED_CHARS = 64 * 1024;
 
-class ReplayGuard {
+interface SessionState {
+  highest: number;
+  missing: Set<number>;
+  newest: number; // The newest sealed time seen in this session.
+}
+
+export type ReplayVerdict =
+  | { kind: "ok"; missing: number; late: boolean }
+  | { kind: "replay" }
+  | { kind: "stale"; ageMs: number }
+  | { kind: "old-session" };
+
+export class ReplayGuard {
+  readonly #now: () => number;
+  readonly #windowMs: number;
+  readonly #maxSessions: number;
   // Map keeps insertion order; re-inserting on every accepted line keeps the
-  // least recently heard session first, ready to be evicted.
-  readonly #highest = new Map<string, number>();
+  // least recently heard first, ready to expire.
+  readonly #sessions = new Map<string, SessionState>();
+  // Per sender: the start time of its latest session, and when last heard.
+  readonly #latest = new Map<string, { started: number; newest: number }>();
+  #forgottenUpTo = 0;
 
-  constructor(readonly maxSessions: number) {}
+  constructor(options: { now?: () => number; windowMs?: number; maxSessions?: number } = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#windowMs = options.windowMs ?? STALE_AFTER_MS;
+    this.#maxSessions = options.maxSessions ?? MAX_SESSIONS;
+  }
 
-  accept(nick: string, session: string, seq: number): boolean {
-    const id = `${session}:${nick}`; // the session is fixed-width hex: no ambiguity
-    const highest = this.#highest.get(id);
-    if (highest !== undefined && seq <= highest) return false;
-    this.#highest.delete(id);
-    this.#highest.set(id, seq);
-    if (this.#highest.size > this.maxSessions) {
-      const oldest = this.#highest.keys().next().value;
-      if (oldest !== undefined) this.#highest.delete(oldest);
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  accept(line: {
+    id: string; // context, nick and recipient: who is speaking where
+    session: string;
+    started: number;
+    seq: number;
+    sent: number;
+  }): ReplayVerdict {
+    const now = this.#now();
+    this.#expire(now);
+    const ageMs = now - line.sent;
+    if (Math.abs(ageMs) > this.#windowMs) return { kind: "stale", ageMs };
+
+    const latest = this.#latest.get(line.id);
+    if (latest !== undefined && line.started < latest.started) return { kind: "old-session" };
+
+    const key = `${line.id}\n${line.session}`;
+    const state = this.#sessions.get(key);
+    let missing = 0;
+    let late = false;
+    if (state === undefined) {
+      if (line.sent <= this.#forgottenUpTo) return { kind: "replay" };
+      // The first line we hear of a session says nothing about a gap: we
+      // may have joined the room after its first lines.
+      this.#remember(key, { highest: line.seq, missing: new Set(), newest: line.sent });
+    } else if (line.seq > state.highest) {
+      missing = line.seq - state.highest - 1;
+      for (let s = state.highest + 1; s < line.seq; s++) {
+        if (state.missing.size >= MAX_MISSING_PER_SESSION) break;
+        state.missing.add(s);
+      }
+      state.highest = line.seq;
+      state.newest = Math.max(state.newest, line.sent);
+      this.#remember(key, state);
+    } else if (state.missing.delete(line.seq)) {
+      late = true;
+    } else {
+      return { kind: "replay" };
     }
-    return true;
+    if (latest === undefined || line.started > latest.started) {
+      this.#latest.delete(line.id);
+      this.#latest.set(line.id, { started: line.started, newest: line.sent });
+    } else {
+      latest.newest = Math.max(latest.newest, line.sent);
+    }
+    return { kind: "ok", missing, late };
+  }
+
+  #remember(key: string, state: SessionState): void {
+    this.#sessions.delete(key);
+    this.#sessions.set(key, state);
+    while (this.#sessions.size > this.#maxSessions) {
+      const [oldest, gone] = this.#sessions.entries().next().value ?? [];
+      if (oldest === undefined || gone === undefined) break;
+      this.#sessions.delete(oldest);
+      this.#forgottenUpTo = Math.max(this.#forgottenUpTo, gone.newest);
+    }
+    while (this.#latest.size > this.#maxSessions) {
+      const oldest = this.#latest.keys().next().value;
+      if (oldest === undefined) break;
+      this.#latest.delete(oldest);
+    }
+  }
+
+  // Forget what can no longer matter: sessions whose newest line is stale.
+  #expire(now: number): void {
+    for (const map of [this.#sessions, this.#latest]) {
+      for (const [key, state] of map) {
+        if (now - state.newest <= this.#windowMs) break;
+        map.delete(key);
+      }
+    }
   }
 }

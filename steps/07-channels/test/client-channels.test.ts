@@ -13,12 +13,15 @@ import {
   startProgram,
 } from "@smallchat/test/harness";
 import { killAll, spawnTsInPty } from "@smallchat/test/pty";
+import { startRelay } from "@smallchat/test/relay";
 import { afterEach, describe, expect, it } from "vitest";
+import { createSecretBox, masterKeyFrom } from "../src/encryption.ts";
 
 const CLIENT = new URL("../src/client.ts", import.meta.url);
 const SERVER = new URL("../src/server.ts", import.meta.url);
 
-const KEY = "correct horse battery staple";
+const KEY = "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0";
+const master = masterKeyFrom(KEY);
 
 const server = serverForAllTests(SERVER);
 afterEach(() => killAll());
@@ -27,7 +30,7 @@ afterEach(() => killAll());
 async function keyed(nick: string): Promise<RunningProgram> {
   const args = ["127.0.0.1", String(server().port), "--nick", nick];
   const program = startProgram(CLIENT, args, { SMALLCHAT_KEY: KEY });
-  await program.waitForLog(/^Welcome/);
+  await program.waitForLog(`* you are now known as ${nick}`);
   return program;
 }
 
@@ -83,9 +86,7 @@ describe("encrypted channels", () => {
     alice.write("only for room a\n");
     const relayed = await mallory.waitForLine(/^#a-c2 alice-c2> ~sc1 /);
     await mallory.send(`${relayed.slice(relayed.indexOf("> ") + 2)}\n`);
-    await bob.waitForLog(
-      "#b-c2 [!] mallory-c2> could not decrypt (different passphrase, or tampered)",
-    );
+    await bob.waitForLog("#b-c2 [!] mallory-c2> could not decrypt (different key, or tampered)");
     expect(bob.logs.join("\n")).not.toContain("only for room a");
   });
 
@@ -105,7 +106,7 @@ describe("encrypted channels", () => {
     await alice.waitForLog("* left #lobby");
     alice.write("into the void\n/who\n");
     await alice.waitForLog("[!] not sent: you are in no channel: /join #name");
-    await alice.waitForLog(/^Users: /); // The server answered /who, and nothing before it.
+    await alice.waitForLog(/^\[server\] Users: /); // The server answered /who, and nothing before it.
     expect(alice.logs.join("\n")).not.toContain("ERR");
   });
 });
@@ -117,7 +118,7 @@ describe("interactive client in a channel", () => {
     const pty = spawnTsInPty(CLIENT, ["127.0.0.1", String(server().port), "--nick", "tty-c5"], {
       env: { SMALLCHAT_KEY: KEY },
     });
-    await pty.waitForText("Welcome to Simple Chat!");
+    await pty.waitForText("* you are now known as tty-c5");
     pty.write("/join #tty-c5\r");
     await pty.waitForText("* now talking in #tty-c5");
     pty.write("half typed");
@@ -133,5 +134,67 @@ describe("interactive client in a channel", () => {
 
     pty.write("\r");
     await alice.waitForLog("#tty-c5 [e2e] tty-c5> half typed");
+  });
+});
+
+describe("the channel a line is sealed for is the one the server confirmed", () => {
+  it("a line piped right after /join waits for the join, then is sealed for the new channel", async () => {
+    const bob = await keyed("bob-c6");
+    await join(bob, "#sec-c6");
+    const alice = startProgram(CLIENT, ["127.0.0.1", String(server().port), "--nick", "alice-c6"], {
+      SMALLCHAT_KEY: KEY,
+    });
+    alice.write("/join #sec-c6\nhello right after the join\n");
+    alice.proc.stdin?.end();
+    await bob.waitForLog("#sec-c6 [e2e] alice-c6> hello right after the join");
+    expect(await alice.exited).toBe(0);
+    expect(bob.logs.join("\n")).not.toContain("could not decrypt");
+  });
+});
+
+describe("through a hostile relay", () => {
+  it("ignores a '* now talking in' nobody asked for", async () => {
+    const relay = await startRelay();
+    try {
+      const args = ["127.0.0.1", String(relay.port), "--nick", "alice"];
+      const alice = startProgram(CLIENT, args, { SMALLCHAT_KEY: KEY });
+      await alice.waitForLog("* you are now known as alice");
+      relay.peers[0]?.send("* now talking in #public");
+      await alice.waitForLog("[server] * now talking in #public");
+      alice.write("meant for the lobby\n");
+      const sent = (await relay.waitForSent(/^~sc1 /)).line;
+      const lobby = createSecretBox(master).open(sent, "alice");
+      expect(lobby).toMatchObject({ kind: "verified", text: "meant for the lobby" });
+      const pub = createSecretBox(master, { context: "#public" }).open(sent, "alice");
+      expect(pub.kind).toBe("unauthenticated");
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("cannot flush #lobby's replay memory with made-up channels", async () => {
+    const relay = await startRelay();
+    try {
+      const start = async (nick: string) => {
+        const args = ["127.0.0.1", String(relay.port), "--nick", nick];
+        const program = startProgram(CLIENT, args, { SMALLCHAT_KEY: KEY });
+        await program.waitForLog(`* you are now known as ${nick}`);
+        return program;
+      };
+      const alice = await start("alice");
+      const bob = await start("bob");
+      alice.write("pay mallory 5 euros\n");
+      const line = (await relay.waitForSent(/^~sc1 /)).line;
+      await bob.waitForLog("[e2e] alice> pay mallory 5 euros");
+      const bobPeer = relay.peers.find((p) => p.nick === "bob");
+      // 40 channels bob never joined, more than the client keeps boxes for.
+      for (let i = 0; i < 40; i++) bobPeer?.send(`#made-up-${i} mallory> ~sc1 AAAA`);
+      await bob.waitForLog(/^#made-up-39 /);
+      bobPeer?.send(`alice> ${line}`);
+      await bob.waitForLog("[!] alice> replayed message rejected");
+      expect(bob.logs.filter((l) => l.includes("pay mallory"))).toHaveLength(1);
+    } finally {
+      await relay.close();
+    }
   });
 });

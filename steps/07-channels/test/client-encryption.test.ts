@@ -20,21 +20,27 @@ import {
 } from "@smallchat/test/harness";
 import { killAll, spawnTsInPty } from "@smallchat/test/pty";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSecretBox, deriveMasterKey } from "../src/encryption.ts";
+import { createSecretBox, masterKeyFrom, maxTextBytes } from "../src/encryption.ts";
 
 const CLIENT = new URL("../src/client.ts", import.meta.url);
 const SERVER = new URL("../src/server.ts", import.meta.url);
 
-const KEY = "correct horse battery staple";
-const OTHER_KEY = "incorrect horse battery staple";
+// Random keys, as --new-key makes them: no scrypt, so clients start fast.
+const KEY = "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0";
+const OTHER_KEY = "sck1.KqRd6zj07b2EBycYGgPYXvYoGer1LBd89rx9Zn0ibuM";
+const master = masterKeyFrom(KEY);
 
 const server = serverForAllTests(SERVER);
 afterEach(() => killAll());
 
-// A piped client, past the server's welcome line.
+// A piped client, past the server's welcome line and, if it set a nick,
+// past the server's word that the nick is ours.
 async function client(args: string[], env: Record<string, string>): Promise<RunningProgram> {
   const program = startProgram(CLIENT, ["127.0.0.1", String(server().port), ...args], env);
-  await program.waitForLog(/^Welcome/);
+  await program.waitForLog(/Welcome/);
+  if (args.includes("--nick") || "SMALLCHAT_KEY" in env) {
+    await program.waitForLog(/^\* you are now known as /);
+  }
   return program;
 }
 
@@ -87,7 +93,7 @@ describe("encrypted chat", () => {
     const i = "~sc1 ".length + 10;
     const flipped = sealed.slice(0, i) + (sealed[i] === "A" ? "B" : "A") + sealed.slice(i + 1);
     await mallory.send(`${flipped}\n`);
-    await bob.waitForLog("[!] mallory-2> could not decrypt (different passphrase, or tampered)");
+    await bob.waitForLog("[!] mallory-2> could not decrypt (different key, or tampered)");
   });
 
   it("a client with another passphrase cannot read the line", async () => {
@@ -95,7 +101,7 @@ describe("encrypted chat", () => {
     const alice = await keyed("alice-3");
 
     alice.write("for key holders only\n");
-    await carol.waitForLog("[!] alice-3> could not decrypt (different passphrase, or tampered)");
+    await carol.waitForLog("[!] alice-3> could not decrypt (different key, or tampered)");
     expect(carol.logs.join("\n")).not.toContain("for key holders only");
   });
 
@@ -124,7 +130,7 @@ describe("encrypted chat", () => {
 
     // Mallory knows the passphrase (a key holder gone bad, or a server
     // that learned it) and seals a line in alice's name.
-    const forged = createSecretBox(deriveMasterKey(KEY)).seal("alice-5", "trust mallory");
+    const forged = createSecretBox(master).seal("alice-5", "trust mallory");
     await mallory.send(`${forged}\n`);
     await bob.waitForLog("[!] sealed by alice-5 but relayed as from mallory-5:");
     expect(await bob.waitForLog(/> trust mallory$/)).toBe("[e2e] alice-5> trust mallory");
@@ -151,24 +157,27 @@ describe("encrypted chat", () => {
     expect(bob.logs.join("\n")).not.toContain("xxxx");
   });
 
-  it("puts the nick back when the server refuses a /nick", async () => {
+  it("seals a line typed during a refused /nick with the nick the server kept", async () => {
     const bob = await keyed("bob-8");
     const alice = await keyed("alice-8");
 
     alice.write("/nick bob-8\nstill alice\n");
-    await alice.waitForLog("ERR nick bob-8 is already taken");
-    // Sealed before the ERR came back, so as "bob-8": bob is warned.
-    await bob.waitForLog("[!] sealed by bob-8 but relayed as from alice-8:");
-    alice.write("now sealed as alice again\n");
-    await bob.waitForLog("[e2e] alice-8> now sealed as alice again");
-    expect(bob.logs.filter((l) => l.startsWith("[!]"))).toHaveLength(1);
+    await alice.waitForLog("[server] ERR nick bob-8 is already taken");
+    await alice.waitForLog("* you are still alice-8");
+    // It waited for the server's answer, so it is sealed as alice-8: no
+    // false "sealed by bob-8 but relayed as from alice-8" for bob.
+    await bob.waitForLog("[e2e] alice-8> still alice");
+    alice.write("/nick alice-8b\nrenamed\n");
+    await alice.waitForLog("* you are now known as alice-8b");
+    await bob.waitForLog("[e2e] alice-8b> renamed");
+    expect(bob.logs.filter((l) => l.startsWith("[!]"))).toHaveLength(0);
   });
 
   it("reads the passphrase from --key-file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "smallchat-key-"));
     try {
       const file = join(dir, "key");
-      writeFileSync(file, `${KEY}\n`);
+      writeFileSync(file, `${KEY}\n`, { mode: 0o600 });
       const bob = await keyed("bob-9");
       const alice = await client(["--nick", "alice-9", "--key-file", file], {});
 
@@ -177,6 +186,86 @@ describe("encrypted chat", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("nothing typed is lost or leaked", () => {
+  it("a second client of the same user takes nick_, and its early line waits, then goes", async () => {
+    const env = { SMALLCHAT_KEY: KEY, SMALLCHAT_NICK: "same-12" };
+    const first = await client([], env);
+    expect(first.logs).toContain("* you are now known as same-12");
+    const second = startProgram(CLIENT, ["127.0.0.1", String(server().port)], env);
+    second.write("typed before the nick was settled\n");
+    await second.waitForLog("* nick same-12 is taken: trying same-12_");
+    await second.waitForLog("* you are now known as same-12_");
+    await first.waitForLog("[e2e] same-12_> typed before the nick was settled");
+    expect(first.logs.join("\n")).not.toContain("[!]");
+  });
+
+  it("refuses an unknown command instead of sending it in clear; // sends a / line sealed", async () => {
+    const sniffer = await observer("sniffer-13");
+    const bob = await keyed("bob-13");
+    const alice = await keyed("alice-13");
+    alice.write("/me the code is 1234\n//me waves\n");
+    await alice.waitForLog(/^\[!\] not sent: \/me is not a command.*\/\/me the code is 1234/);
+    await bob.waitForLog("[e2e] alice-13> /me waves");
+    expect(await sniffer.waitForLine(/^alice-13> /)).toMatch(/^alice-13> ~sc1 /);
+    expect(sniffer.received().toString("utf8")).not.toContain("1234");
+    expect(server().logs.join("\n")).not.toContain("1234");
+  });
+
+  it("a /msg as long as the client allows fits the server's line limit, /msg and all", async () => {
+    const to = "b".repeat(32); // The longest nick the server allows.
+    const bob = await keyed(to);
+    const alice = await keyed("alice-14");
+    alice.write(`/msg ${to} ${"x".repeat(5000)}\n`);
+    const refused = await alice.waitForLog(/^\[!\] not sent: too long to encrypt/);
+    const most = Number(/at most (\d+)\)$/.exec(refused)?.[1]);
+    expect(most).toBe(maxTextBytes("alice-14", { to, prefix: `/msg ${to} ` }));
+    alice.write(`/msg ${to} ${"y".repeat(most)}\n`);
+    await bob.waitForLog(`[e2e] alice-14> (private) ${"y".repeat(most)}`);
+    expect(alice.logs.join("\n")).not.toContain("ERR line too long");
+  });
+
+  it("lists every flag in its usage line", async () => {
+    const bad = startProgram(CLIENT, ["--bogus"]);
+    expect(await bad.exited).toBe(2);
+    const usage = bad.logs.join("\n");
+    for (const flag of ["--nick", "--key-file", "--host", "--port", "[HOST [PORT]]", "--new-key"]) {
+      expect(usage).toContain(flag);
+    }
+  });
+
+  it("confirms --nick, and the welcome no longer says to use /nick", async () => {
+    const plain = await client(["--nick", "plain-15"], {});
+    const welcome = plain.logs.find((l) => l.includes("Welcome"));
+    expect(welcome).toBe("Welcome to Simple Chat!");
+    expect(plain.logs).toContain("* you are now known as plain-15");
+  });
+});
+
+describe("keys", () => {
+  it("refuses a bare passphrase and says how to make a key", async () => {
+    const bare = startProgram(CLIENT, ["127.0.0.1", String(server().port)], {
+      SMALLCHAT_KEY: "correct horse battery staple",
+    });
+    expect(await bare.exited).toBe(2);
+    expect(bare.logs.join("\n")).toMatch(/--new-key/);
+  });
+
+  it("--new-key prints a key that works; a short salted passphrase gets a warning", async () => {
+    const maker = startProgram(CLIENT, ["--new-key"]);
+    const key = await maker.waitForLog(/^sck1\./);
+    expect(await maker.exited).toBe(0);
+    const bob = await client(["--nick", "bob-16"], { SMALLCHAT_KEY: key });
+    const alice = await client(["--nick", "alice-16"], { SMALLCHAT_KEY: key });
+    alice.write("a fresh key\n");
+    await bob.waitForLog("[e2e] alice-16> a fresh key");
+
+    const short = startProgram(CLIENT, ["127.0.0.1", String(server().port), "--nick", "s-16"], {
+      SMALLCHAT_KEY: "scp1.AAAAAAAAAAAAAAAAAAAAAA.hunter2",
+    });
+    await short.waitForLog(/^\[!\] the passphrase is short/, 15000);
   });
 });
 
@@ -191,6 +280,7 @@ describe("without a passphrase", () => {
     expect(relayed).toMatch(/^user:\d+> hello in clear$/); // The server's default nick.
     // A keyed reader marks it, so nobody takes it for a sealed line.
     await bob.waitForLog(`[clear] ${relayed}`);
+    expect(plain.logs.join("\n")).not.toContain("you are now known");
 
     bob.write("sealed for bob's friends\n");
     await plain.waitForLog(/^bob-10> ~sc1 /); // Shown as it came: opaque.
@@ -204,7 +294,7 @@ describe("interactive client with a passphrase", () => {
     const pty = spawnTsInPty(CLIENT, ["127.0.0.1", String(server().port), "--nick", "tty-11"], {
       env: { SMALLCHAT_KEY: KEY },
     });
-    await pty.waitForText("Welcome to Simple Chat!");
+    await pty.waitForText("* you are now known as tty-11");
     pty.write("half typed");
     await pty.waitForCursor(10);
 
