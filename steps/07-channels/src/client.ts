@@ -25,7 +25,7 @@
 // relays text it cannot read; and what they are sealed with (our nick, and
 // now our channel) is what the server confirmed (see "Requests").
 //
-// New in this step: channels. Every channel has its own key, so the client
+// Since step 07: channels. Every channel has its own key, so the client
 // follows which channel it is talking in (see "Channels" below).
 
 import { readFileSync } from "node:fs";
