@@ -15,7 +15,7 @@
 // with a callback that the blocking manager (blocking.ts) calls when one
 // of the keys has been written to, after the writing command finished.
 
-import { CommandError, type CommandSpec } from "../commands.ts";
+import { arityError, CommandError, type CommandSpec } from "../commands.ts";
 import { fromKey, type Key, WrongTypeError } from "../db.ts";
 import {
   ERR_NOT_INTEGER,
@@ -134,6 +134,7 @@ function pushCommand(end: End, onlyIfExists: boolean) {
 // the key is missing (count 0 included, as in Redis).
 function popCommand(end: End) {
   return (c: Client, argv: Buffer[]): void => {
+    if (argv.length > 3) throw arityError(argv[0]!.toString("latin1").toLowerCase());
     let count = -1;
     if (argv.length === 3) {
       const n = parseInt64(argv[2]!);
@@ -173,18 +174,23 @@ function lrange(c: Client, argv: Buffer[]): void {
   for (const item of items) c.out.bulk(item);
 }
 
+// LINDEX and LSET look the key up before they parse the index, as Redis
+// does: a missing key answers nil (or "no such key") whatever the index.
 function lindex(c: Client, argv: Buffer[]): void {
   const list = getList(argv[1]!);
-  const index = intArg(argv[2]!);
-  const item = list?.index(index);
+  if (list === undefined) {
+    c.out.null();
+    return;
+  }
+  const item = list.index(intArg(argv[2]!));
   if (item === undefined) c.out.null();
   else c.out.bulk(item);
 }
 
 function lset(c: Client, argv: Buffer[]): void {
   const list = getList(argv[1]!);
-  const index = intArg(argv[2]!);
   if (list === undefined) throw new CommandError("ERR no such key");
+  const index = intArg(argv[2]!);
   if (!list.set(index, Buffer.from(argv[3]!))) throw new CommandError("ERR index out of range");
   Server.db.modified(argv[1]!);
   c.out.ok();
