@@ -115,7 +115,7 @@ function benchmark(
     "-t",
     TESTS,
     "-n",
-    String(REQUESTS),
+    String(requests),
     "-c",
     "50",
     "-P",
