@@ -381,6 +381,17 @@ const scripted: DiffCase[] = [
     ],
   },
   {
+    name: "a BLMOVE woken while its destination holds a string gets WRONGTYPE; nothing moves",
+    actions: [
+      blockOn(1, "BLMOVE", "src", "dst", "LEFT", "LEFT", "0"),
+      on(0, "SET", "dst", "string"),
+      on(0, "RPUSH", "src", "x", "y"),
+      on(1, "PING"),
+      on(0, "LRANGE", "src", "0", "-1"),
+      on(0, "GET", "dst"),
+    ],
+  },
+  {
     name: "a served waiter is not answered again when its timeout passes",
     actions: [
       blockOn(1, "BLPOP", "k", "0.1"),
