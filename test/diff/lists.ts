@@ -392,6 +392,17 @@ const scripted: DiffCase[] = [
     ],
   },
   {
+    name: "a waiter that disconnects is forgotten and swallows nothing",
+    actions: [
+      blockOn(1, "BLPOP", "k", "0"),
+      blockOn(2, "BLPOP", "k", "0"),
+      { conn: 1, close: true },
+      on(0, "RPUSH", "k", "a", "b"),
+      on(2, "PING"),
+      on(0, "LRANGE", "k", "0", "-1"),
+    ],
+  },
+  {
     name: "a served waiter is not answered again when its timeout passes",
     actions: [
       blockOn(1, "BLPOP", "k", "0.1"),

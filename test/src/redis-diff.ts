@@ -34,7 +34,10 @@ export type Action =
   // server closes it, sending nothing more (after bytes meant to be fatal:
   // a marker sent behind them could be in the server's socket unread when
   // it closes, and then TCP resets the connection, losing the reply).
-  | { conn?: number; raw: string | Buffer; sync?: boolean | "close"; block?: true };
+  | { conn?: number; raw: string | Buffer; sync?: boolean | "close"; block?: true }
+  // Hang up, as a client that goes away. If the connection was blocked,
+  // the runner waits until the server has forgotten it.
+  | { conn?: number; close: true };
 
 export interface DiffCase {
   name: string;
@@ -186,6 +189,14 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
     for (const action of c.actions) {
       const i = action.conn ?? 0;
       const conn = await get(i);
+      if ("close" in action) {
+        const wasBlocked = blocked.delete(i);
+        const before = wasBlocked ? await blockedClients() : 0;
+        conn.socket.destroy();
+        if (wasBlocked) await waitBlocked(before - 1);
+        ended.add(i);
+        continue;
+      }
       blocked.delete(i);
       const before = action.block ? await blockedClients() : 0;
       if ("cmd" in action) {
