@@ -408,7 +408,9 @@ const scripted: DiffCase[] = [
       blockOn(1, "BLPOP", "k", "0.1"),
       on(0, "RPUSH", "k", "v"),
       on(1, "PING"),
-      on(1, "BLPOP", "other", "0.2"),
+      blockOn(1, "BLPOP", "other", "0"),
+      on(0, "BLPOP", "never", "0.2"), // The old deadline passes meanwhile.
+      on(0, "RPUSH", "other", "w"),
       on(1, "PING"),
     ],
   },
