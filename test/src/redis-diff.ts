@@ -21,15 +21,23 @@ import net from "node:net";
 
 export type Arg = string | Buffer;
 
+// `block: true` (step 11 on): the command parks its connection (BLPOP on
+// an empty list). The runner waits until the server counts one more
+// blocked client, so the order in which clients block is the same on both
+// servers, and leaves the connection unsynced until its next action: its
+// reply, whenever it comes, is read then.
 export type Action =
   // One command as a multibulk request.
-  | { conn?: number; cmd: Arg[] }
+  | { conn?: number; cmd: Arg[]; block?: true }
   // Bytes as they are; `sync: false` leaves the connection alone afterwards
   // (the rest of a split request follows); `sync: "close"` reads until the
   // server closes it, sending nothing more (after bytes meant to be fatal:
   // a marker sent behind them could be in the server's socket unread when
   // it closes, and then TCP resets the connection, losing the reply).
-  | { conn?: number; raw: string | Buffer; sync?: boolean | "close" };
+  | { conn?: number; raw: string | Buffer; sync?: boolean | "close"; block?: true }
+  // Hang up, as a client that goes away. If the connection was blocked,
+  // the runner waits until the server has forgotten it.
+  | { conn?: number; close: true };
 
 export interface DiffCase {
   name: string;
@@ -157,6 +165,18 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
   const transcript: string[] = [];
   let marker = 0;
   const ended = new Set<number>(); // Connections closed (or silent) for good.
+  const blocked = new Set<number>(); // Parked by a `block` action, not synced.
+  let control: Conn | null = null; // Asks INFO for `block` actions; not in the transcript.
+  const blockedClients = async (): Promise<number> => {
+    control ??= await connect(port);
+    control.socket.write(encodeCommand(["INFO", "clients"]));
+    const info = await control.frame(TIMEOUT_MS);
+    return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+  };
+  const waitBlocked = async (n: number): Promise<void> => {
+    const deadline = Date.now() + TIMEOUT_MS;
+    while ((await blockedClients()) !== n && Date.now() < deadline) {}
+  };
   const get = async (i: number) => {
     let conn = conns.get(i);
     if (conn === undefined) {
@@ -169,11 +189,21 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
     for (const action of c.actions) {
       const i = action.conn ?? 0;
       const conn = await get(i);
+      if ("close" in action) {
+        const wasBlocked = blocked.delete(i);
+        const before = wasBlocked ? await blockedClients() : 0;
+        conn.socket.destroy();
+        if (wasBlocked) await waitBlocked(before - 1);
+        ended.add(i);
+        continue;
+      }
+      blocked.delete(i);
+      const before = action.block ? await blockedClients() : 0;
       if ("cmd" in action) {
         conn.socket.write(encodeCommand(action.cmd));
       } else {
         conn.socket.write(action.raw);
-        if (action.sync === false) continue;
+        if (action.sync === false && !action.block) continue;
         if (action.sync === "close") {
           while (true) {
             const f = await conn.frame(TIMEOUT_MS);
@@ -184,11 +214,15 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
           continue;
         }
       }
+      if (action.block) {
+        await waitBlocked(before + 1);
+        blocked.add(i);
+      }
       // The acting connection first: its reply proves the command ran, so
       // what it sent the others is on its way to them before their marker.
       const order = [...conns].sort((a, b) => (a[0] === i ? -1 : b[0] === i ? 1 : a[0] - b[0]));
       for (const [j, other] of order) {
-        if (ended.has(j)) continue;
+        if (ended.has(j) || blocked.has(j)) continue;
         const m = `sync:${++marker}`;
         if (!other.closed) other.socket.write(encodeCommand(["PING", m]));
         while (true) {
@@ -204,13 +238,20 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
     }
     // QUIT and wait for the close: by then the server has forgotten the
     // connection's subscriptions, so the next case starts clean.
+    // A connection still blocked cannot QUIT (QUIT would wait its turn):
+    // close it, and wait until the server has forgotten it.
+    if (blocked.size > 0) {
+      for (const j of blocked) conns.get(j)!.socket.destroy();
+      await waitBlocked(0);
+    }
     for (const [j, conn] of conns) {
-      if (ended.has(j) || conn.closed) continue;
+      if (ended.has(j) || blocked.has(j) || conn.closed) continue;
       conn.socket.write(encodeCommand(["QUIT"]));
       while (!(await conn.frame(TIMEOUT_MS)).startsWith("(")) {}
     }
   } finally {
     for (const conn of conns.values()) conn.socket.destroy();
+    (control as Conn | null)?.socket.destroy(); // Set inside blockedClients().
   }
   return transcript;
 }
