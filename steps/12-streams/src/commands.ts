@@ -172,8 +172,9 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   }
 }
 
-// The hook point after every command. Nothing to do in this step. Step 11
-// serves the clients blocked on keys this command made ready (BLPOP), step
-// 13 ends a MULTI's queueing or touches WATCHed keys: each adds its call
-// here.
-function afterCommand(_c: Client, _cmd: Command): void {}
+// The hook point after every command. Step 11 serves the clients blocked
+// on keys this command made ready (BLPOP, blocking.ts); step 13 ends a
+// MULTI's queueing or touches WATCHed keys: each adds its call here.
+function afterCommand(_c: Client, _cmd: Command): void {
+  Server.blocking.handleClientsBlockedOnKeys();
+}

@@ -10,7 +10,8 @@
 // loop does it at a safe point, as Redis's freeClientAsync() does.
 
 import type net from "node:net";
-import { Db } from "./db.ts";
+import { BlockingManager } from "./blocking.ts";
+import { Db, type Key, toKey } from "./db.ts";
 import { PubSub } from "./pubsub.ts";
 import { ReplyWriter, type RespParser } from "./resp.ts";
 
@@ -31,7 +32,8 @@ export interface Client {
   // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
   pubsub: boolean;
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 11's BLPOP will.
+  // wait in its parser. Set by BLPOP and friends while they wait on a key
+  // (blocking.ts); cleared when they are served or time out.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
@@ -70,6 +72,14 @@ export const Server = {
   // as Redis's, so a key cannot expire halfway through an MSET or a SCAN.
   db: new Db({ now: (): number => Server.commandTime }),
   commandTime: Date.now(), // ms since the epoch; set as each command starts.
+  // Clients waiting on keys (blocking.ts). One that leaves the lot served
+  // or timed out goes into `unblocked`, whose pipelined commands the loop
+  // runs before it sleeps (Redis's unblocked_clients).
+  blocking: new BlockingManager<Client>((c: Client): void => {
+    c.blocked = false;
+    Server.unblocked.add(c);
+  }),
+  unblocked: new Set<Client>(),
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).
   pendingWrites: new Set<Client>(),
@@ -87,6 +97,28 @@ export const Server = {
     writes: 0, // socket.write() calls
   },
 };
+
+// Every write to a key (and every delete, for step 12's streams) may be
+// what a blocked client waits for: mark the key ready. The waiters are
+// served after the command, by handleClientsBlockedOnKeys().
+Server.db.onKeyEvent((event, key) => {
+  if (key !== null && (event === "write" || event === "delete")) {
+    Server.blocking.signalKeyAsReady(key);
+  }
+});
+
+// Park `c` until one of `keys` serves it or the deadline passes (see
+// BlockRequest in blocking.ts). Its next commands wait meanwhile.
+export function blockForKeys(
+  c: Client,
+  keys: Buffer[],
+  deadline: number,
+  tryServe: (key: Key) => boolean,
+  timedOut: () => void,
+): void {
+  c.blocked = true;
+  Server.blocking.block({ client: c, keys: keys.map(toKey), deadline, tryServe, timedOut });
+}
 
 export function createClientState(socket: net.Socket, parser: RespParser): Client {
   const now = Date.now();

@@ -252,3 +252,163 @@ describe.each(TARGETS)("$name", ({ port }) => {
     }
   }, 60000);
 });
+
+/* ============================ Blocking reads ============================
+ * Each scenario must first know that the reader is really blocked, or a
+ * write could overtake its command. CLIENT LIST names every connection's
+ * last command (cmd=xread) on both servers: we wait for that, with no
+ * sleeps, then write.
+ * ======================================================================== */
+
+async function waitBlocked(admin: Redis, ids: number[], cmd: string): Promise<void> {
+  for (;;) {
+    const list = (await admin.client("LIST")) as string;
+    const blocked = list
+      .split("\n")
+      .filter((l) => l.includes(` cmd=${cmd} `))
+      .map((l) => Number(/^id=(\d+)/.exec(l)?.[1]));
+    if (ids.every((id) => blocked.includes(id))) return;
+  }
+}
+
+async function connected(port: number, n: number): Promise<{ rs: Redis[]; ids: number[] }> {
+  const rs = Array.from({ length: n }, () => ioredis(port, 2));
+  await Promise.all(rs.map((r) => r.connect()));
+  const ids = await Promise.all(rs.map((r) => r.client("ID") as Promise<number>));
+  return { rs, ids };
+}
+
+describe.each(TARGETS)("blocking reads, $name", ({ port }) => {
+  it("XREAD BLOCK $: every reader gets the same new entry, and only it", async () => {
+    const { rs, ids } = await connected(port(), 4);
+    const [writer, ...readers] = rs;
+    try {
+      await writer!.del("b:s");
+      await writer!.xadd("b:s", "1-1", "old", "1");
+      const replies = readers.map((r) => r.call("XREAD", "BLOCK", "0", "STREAMS", "b:s", "$"));
+      await waitBlocked(writer!, ids.slice(1), "xread");
+      await writer!.xadd("b:s", "2-1", "new", "2");
+      for (const reply of await Promise.all(replies)) {
+        expect(reply).toEqual([["b:s", [["2-1", ["new", "2"]]]]]);
+      }
+    } finally {
+      for (const r of rs) r.disconnect();
+    }
+  });
+
+  it("a reader blocked on two streams is answered with the one that got data", async () => {
+    const { rs, ids } = await connected(port(), 2);
+    const [writer, reader] = rs;
+    try {
+      await writer!.del("b:a", "b:b");
+      const reply = reader!.call("XREAD", "BLOCK", "0", "STREAMS", "b:a", "b:b", "$", "$");
+      await waitBlocked(writer!, [ids[1]!], "xread");
+      await writer!.xadd("b:b", "5-1", "f", "v");
+      expect(await reply).toEqual([["b:b", [["5-1", ["f", "v"]]]]]);
+    } finally {
+      for (const r of rs) r.disconnect();
+    }
+  });
+
+  it("served after the command: an XADD that trims its own entry serves an empty list", async () => {
+    const { rs, ids } = await connected(port(), 2);
+    const [writer, reader] = rs;
+    try {
+      await writer!.del("b:t");
+      const reply = reader!.call("XREAD", "BLOCK", "0", "STREAMS", "b:t", "$");
+      await waitBlocked(writer!, [ids[1]!], "xread");
+      await writer!.xadd("b:t", "MAXLEN", "0", "1-1", "f", "v");
+      expect(await reply).toEqual([["b:t", []]]);
+    } finally {
+      for (const r of rs) r.disconnect();
+    }
+  });
+
+  it("XREADGROUP BLOCK >: each new entry goes to one consumer", async () => {
+    const { rs, ids } = await connected(port(), 4);
+    const [writer, ...consumers] = rs;
+    try {
+      await writer!.del("b:g");
+      await writer!.xgroup("CREATE", "b:g", "g", "$", "MKSTREAM");
+      const replies = consumers.map((r, i) =>
+        r.call("XREADGROUP", "GROUP", "g", `c${i}`, "BLOCK", "0", "STREAMS", "b:g", ">"),
+      );
+      await waitBlocked(writer!, ids.slice(1), "xreadgroup");
+      for (let i = 1; i <= 3; i++) await writer!.xadd("b:g", `${i}-1`, "job", String(i));
+      const got = (await Promise.all(replies)) as [string, [string, string[]][]][][];
+      const delivered = got.flatMap((r) => r[0]![1].map(([id]) => id));
+      expect(delivered.sort()).toEqual(["1-1", "2-1", "3-1"]);
+      const pending = (await writer!.xpending("b:g", "g")) as [number, string, string, string[][]];
+      expect(pending[0]).toBe(3);
+      expect(pending[3]).toEqual([
+        ["c0", "1"],
+        ["c1", "1"],
+        ["c2", "1"],
+      ]);
+    } finally {
+      for (const r of rs) r.disconnect();
+    }
+  });
+
+  it("a blocked XREADGROUP gets NOGROUP when its group goes, UNBLOCKED when its stream goes", async () => {
+    const { rs, ids } = await connected(port(), 3);
+    const [writer, r1, r2] = rs;
+    try {
+      await writer!.del("b:u");
+      await writer!.xgroup("CREATE", "b:u", "g", "$", "MKSTREAM");
+      await writer!.xgroup("CREATE", "b:u", "h", "$");
+      const onDestroy = r1!
+        .call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "b:u", ">")
+        .catch((e: Error) => e.message);
+      const onDelete = r2!
+        .call("XREADGROUP", "GROUP", "h", "c", "BLOCK", "0", "STREAMS", "b:u", ">")
+        .catch((e: Error) => e.message);
+      await waitBlocked(writer!, [ids[1]!, ids[2]!], "xreadgroup");
+      await writer!.xgroup("DESTROY", "b:u", "g");
+      expect(await onDestroy).toBe(
+        "NOGROUP the consumer group this client was blocked on no longer exists",
+      );
+      await writer!.del("b:u");
+      expect(await onDelete).toBe("UNBLOCKED the stream key no longer exists");
+      // FLUSHALL announces no key, yet unblocks them the same way.
+      await writer!.xgroup("CREATE", "b:u", "g", "$", "MKSTREAM");
+      const onFlush = r1!
+        .call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "b:u", ">")
+        .catch((e: Error) => e.message);
+      await waitBlocked(writer!, [ids[1]!], "xreadgroup");
+      await writer!.flushall();
+      expect(await onFlush).toBe("UNBLOCKED the stream key no longer exists");
+    } finally {
+      for (const r of rs) r.disconnect();
+    }
+  });
+
+  it("timeouts answer a null array; a reader that disconnects while blocked swallows nothing", async () => {
+    const { rs, ids } = await connected(port(), 3);
+    const [writer, quitter, other] = rs;
+    try {
+      await writer!.del("b:d");
+      const t0 = Date.now();
+      expect(await other!.call("XREAD", "BLOCK", "50", "STREAMS", "b:d", "$")).toBeNull();
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
+      await writer!.xgroup("CREATE", "b:d", "g", "$", "MKSTREAM");
+      quitter!
+        .call("XREADGROUP", "GROUP", "g", "gone", "BLOCK", "0", "STREAMS", "b:d", ">")
+        .catch(() => {});
+      await waitBlocked(writer!, [ids[1]!], "xreadgroup");
+      quitter!.disconnect();
+      // Wait until the server has seen the disconnect.
+      for (;;) {
+        const list = (await writer!.client("LIST")) as string;
+        if (!list.includes(`id=${ids[1]} `)) break;
+      }
+      await writer!.xadd("b:d", "1-1", "f", "v");
+      expect(await other!.xreadgroup("GROUP", "g", "alive", "STREAMS", "b:d", ">")).toEqual([
+        ["b:d", [["1-1", ["f", "v"]]]],
+      ]);
+      expect(await writer!.xpending("b:d", "g")).toEqual([1, "1-1", "1-1", [["alive", "1"]]]);
+    } finally {
+      for (const r of rs) r.disconnect();
+    }
+  });
+});

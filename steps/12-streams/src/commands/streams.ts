@@ -15,11 +15,13 @@
 // same bytes when replied or put in an error line.
 
 import { CommandError, type CommandSpec } from "../commands.ts";
+import { type Key, toKey } from "../db.ts";
 import { parseInt64 } from "../int64.ts";
 import type { ReplyWriter } from "../resp.ts";
-import { type Client, Server } from "../state.ts";
+import { blockForKeys, type Client, Server } from "../state.ts";
 import {
   type ClaimOptions,
+  compareIds,
   type ConsumerGroup,
   formatId,
   type GroupEntry,
@@ -414,13 +416,6 @@ export function tryRead(req: ReadRequest): {
   return found;
 }
 
-// The hook blocking reads go through; step 11's blocking manager fills it
-// in when it is there. Without it a BLOCK read that finds nothing answers
-// as a timeout would.
-export const blockingReads = {
-  block: null as ((c: Client, req: ReadRequest) => void) | null,
-};
-
 function xreadGeneric(c: Client, argv: Buffer[], group: boolean): void {
   const req = parseRead(argv, group);
   const found = tryRead(req);
@@ -429,11 +424,101 @@ function xreadGeneric(c: Client, argv: Buffer[], group: boolean): void {
     replyStreams(c.out, found);
     return;
   }
-  if (req.block !== -1 && blockingReads.block !== null) {
-    blockingReads.block(c, req);
+  if (req.block === -1) {
+    c.out.nullArray();
     return;
   }
-  c.out.nullArray();
+  blockRead(c, req);
+}
+
+/* ============================ Blocking reads ============================
+ * XREAD BLOCK and XREADGROUP BLOCK park the client in step 11's blocking
+ * manager (blocking.ts), like BLPOP: every write to one of its keys
+ * offers the key to it after the command, and serveBlocked() decides.
+ * Reading consumes nothing, so every XREAD reader waiting on a key is
+ * served by the same XADD; XREADGROUP ">" readers each take what is left
+ * for their group, so one new entry goes to one consumer.
+ * ======================================================================== */
+
+// Redis's XREAD_BLOCKED_DEFAULT_COUNT: a blocked read without COUNT gets
+// at most this many entries, so a reader blocked with an old ID is not
+// sent the whole stream in one reply.
+const BLOCKED_DEFAULT_COUNT = 1000;
+
+// Blocked XREADGROUP clients and their keys: FLUSHALL fires no per-key
+// event, yet Redis unblocks them with an error. Entries of clients that
+// left without being served (a disconnect) are swept now and then.
+const blockedGroupReaders = new Map<Client, Buffer[]>();
+let sweepAt = 64;
+
+function blockRead(c: Client, req: ReadRequest): void {
+  const deadline = req.block === 0 ? 0 : Server.commandTime + req.block;
+  const count = req.count || BLOCKED_DEFAULT_COUNT;
+  if (req.group !== null) {
+    if (blockedGroupReaders.size >= sweepAt) {
+      for (const other of blockedGroupReaders.keys()) {
+        if (!Server.blocking.isBlocked(other)) blockedGroupReaders.delete(other);
+      }
+      sweepAt = Math.max(64, 2 * blockedGroupReaders.size);
+    }
+    blockedGroupReaders.set(c, req.keys);
+  }
+  blockForKeys(
+    c,
+    req.keys,
+    deadline,
+    (key) => {
+      const served = serveBlocked(c, req, key, count);
+      if (served) blockedGroupReaders.delete(c);
+      return served;
+    },
+    () => {
+      blockedGroupReaders.delete(c);
+      c.out.nullArray();
+    },
+  );
+}
+
+Server.db.onKeyEvent((event) => {
+  if (event !== "flush") return;
+  for (const [c, keys] of blockedGroupReaders) {
+    if (!Server.blocking.isBlocked(c)) blockedGroupReaders.delete(c);
+    else for (const k of keys) Server.blocking.signalKeyAsReady(toKey(k));
+  }
+});
+
+// A key the client waits on was written to (or deleted): answer it and
+// return true, or return false to keep waiting. As in Redis 7.0, a plain
+// XREAD is served as soon as the stream's last generated ID passes the one
+// it waits after (even if that entry was trimmed away at once: it gets an
+// empty list), and ignores a deleted key; an XREADGROUP whose key is gone
+// or whose group was destroyed gets an error.
+function serveBlocked(c: Client, req: ReadRequest, key: Key, count: number): boolean {
+  const k = req.keys.findIndex((b) => toKey(b) === key);
+  const name = req.keys[k]!;
+  const v = Server.db.lookup(name);
+  const s = v?.type === "stream" ? v.value : undefined;
+  if (req.group === null) {
+    const after = req.after[k] as StreamId;
+    if (s === undefined || compareIds(s.lastId, after) <= 0) return false;
+    replyStreams(c.out, [{ key: name, entries: s.readAfter(after, count) }]);
+    return true;
+  }
+  if (s === undefined) {
+    c.out.error("UNBLOCKED the stream key no longer exists");
+    return true;
+  }
+  const g = s.group(str(req.group));
+  if (g === undefined) {
+    c.out.error("NOGROUP the consumer group this client was blocked on no longer exists");
+    return true;
+  }
+  if (compareIds(s.lastId, g.lastId) <= 0) return false;
+  const consumer = str(req.consumer!);
+  const entries = g.readNew(consumer, count, req.noAck);
+  if (entries === null) g.createConsumer(consumer);
+  replyStreams(c.out, [{ key: name, entries: entries ?? [] }]);
+  return true;
 }
 
 /* ============================ XGROUP ============================ */
