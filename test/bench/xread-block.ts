@@ -17,8 +17,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { parseArgs } from "node:util";
-import { encodeCommand, frameEnd } from "../src/redis-diff.ts";
 import { freePort, startRedis } from "../src/redis.ts";
+import { encodeCommand, frameEnd } from "../src/redis-diff.ts";
 import { Histogram } from "./stats.ts";
 
 const { values } = parseArgs({

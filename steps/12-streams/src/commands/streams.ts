@@ -21,8 +21,8 @@ import type { ReplyWriter } from "../resp.ts";
 import { blockForKeys, type Client, Server } from "../state.ts";
 import {
   type ClaimOptions,
-  compareIds,
   type ConsumerGroup,
+  compareIds,
   formatId,
   type GroupEntry,
   MIN_ID,
