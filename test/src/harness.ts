@@ -11,7 +11,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 
-export const DEFAULT_TIMEOUT = 5000;
+export const DEFAULT_TIMEOUT = 10000;
 
 /* ============================ Waiting =====================================
  * A Waiter collects items (log lines, received lines) and lets a test wait
