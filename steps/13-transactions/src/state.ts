@@ -1,0 +1,132 @@
+// state.ts -- what the server knows: its clients, its settings, its counters.
+//
+// Redis keeps one global `struct redisServer server` and one `client`
+// struct per connection; every command reads and changes them. Here they
+// are: the Client record and the Server object. They live in a file of
+// their own because everyone needs them, the event loop (server.ts) and
+// every command family (commands/*.ts), and neither side should import the
+// other. Only server.ts creates and frees clients; a command that wants a
+// client gone asks for it with closeAfterReply() or closeAsap(), and the
+// loop does it at a safe point, as Redis's freeClientAsync() does.
+
+import type net from "node:net";
+import { Db, type Key } from "./db.ts";
+import type { QueuedCommand, WatchedKey } from "./multi.ts";
+import { PubSub } from "./pubsub.ts";
+import { ReplyWriter, type RespParser } from "./resp.ts";
+
+export interface Client {
+  id: number;
+  socket: net.Socket;
+  addr: string; // "ip:port" of the peer, for CLIENT LIST.
+  laddr: string; // Our end of the connection.
+  parser: RespParser;
+  out: ReplyWriter; // Replies waiting for the end of the iteration.
+  name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
+  libName: string; // CLIENT SETINFO LIB-NAME / LIB-VER.
+  libVer: string;
+  createdAt: number; // ms since the epoch.
+  lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
+  lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
+  // Subscribed to at least one channel or pattern: in RESP2 only the
+  // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
+  pubsub: boolean;
+  // While set, the loop runs none of this client's pipelined commands: they
+  // wait in its parser. Nothing sets it yet; step 11's BLPOP will.
+  blocked: boolean;
+  // Why the connection will be closed once its pending replies are out
+  // (QUIT, a protocol error); null while it stays open.
+  closeAfterReply: string | null;
+  gone: boolean; // Freed: ignore any late event.
+  // MULTI/EXEC and WATCH (multi.ts): the commands queued since MULTI (null:
+  // not in a transaction) and their size; whether one was refused (EXEC
+  // will answer EXECABORT); the keys WATCHed (null: none); whether one of
+  // them was written since (EXEC will answer nil).
+  multi: QueuedCommand[] | null;
+  multiBytes: number;
+  multiFailed: boolean;
+  watching: Map<Key, WatchedKey> | null;
+  watchTouched: boolean;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  protoMaxBulkLen: number; // proto-max-bulk-len.
+  queryBufferLimit: number; // client-query-buffer-limit.
+  pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
+}
+
+export const Server = {
+  config: {
+    host: "0.0.0.0",
+    port: 6379,
+    protoMaxBulkLen: 512 * 1024 * 1024,
+    queryBufferLimit: 1024 * 1024 * 1024,
+    pubsubOutputLimit: 32 * 1024 * 1024,
+  } as Config,
+  clients: new Map<number, Client>(),
+  nextId: 1,
+  // Channels and patterns with their subscribers (pubsub.ts).
+  pubsub: new PubSub(
+    (): number => Server.config.pubsubOutputLimit,
+    (c: Client, reason: string): void => {
+      Server.stats.pubsubDropped++;
+      closeAsap(c, reason);
+    },
+  ),
+  startTime: Date.now(),
+  // The keyspace (db.ts). Its clock is commandTime: one time per command,
+  // as Redis's, so a key cannot expire halfway through an MSET or a SCAN.
+  db: new Db({ now: (): number => Server.commandTime }),
+  commandTime: Date.now(), // ms since the epoch; set as each command starts.
+  // Clients with replies to flush before the loop sleeps again (Redis's
+  // clients_pending_write).
+  pendingWrites: new Set<Client>(),
+  // Clients to free at the end of this iteration, with why (Redis's
+  // clients_to_close): freeing one in the middle of a fan-out would change
+  // the set being walked.
+  toClose: new Map<Client, string>(),
+  stats: {
+    connections: 0, // total_connections_received
+    commands: 0, // total_commands_processed
+    rejectedCalls: 0,
+    netInput: 0, // total_net_input_bytes
+    netOutput: 0, // total_net_output_bytes
+    pubsubDropped: 0, // client_output_buffer_limit_disconnections (pubsub)
+    writes: 0, // socket.write() calls
+  },
+};
+
+export function createClientState(socket: net.Socket, parser: RespParser): Client {
+  const now = Date.now();
+  const c: Client = {
+    id: Server.nextId++,
+    socket,
+    addr: `${socket.remoteAddress}:${socket.remotePort}`,
+    laddr: `${socket.localAddress}:${socket.localPort}`,
+    parser,
+    out: new ReplyWriter(() => Server.pendingWrites.add(c)),
+    name: null,
+    libName: "",
+    libVer: "",
+    createdAt: now,
+    lastInteraction: now,
+    lastCommand: "NULL",
+    pubsub: false,
+    blocked: false,
+    closeAfterReply: null,
+    gone: false,
+    multi: null,
+    multiBytes: 0,
+    multiFailed: false,
+    watching: null,
+    watchTouched: false,
+  };
+  return c;
+}
+
+// Free `c` at the end of this iteration, without sending anything more.
+export function closeAsap(c: Client, reason: string): void {
+  if (!c.gone && !Server.toClose.has(c)) Server.toClose.set(c, reason);
+}
