@@ -127,10 +127,13 @@ function hello(c: Client, argv: Buffer[]): void {
 export function clientInfoLine(c: Client, now: number): string {
   const sub = Server.pubsub.channelCount(c);
   const psub = Server.pubsub.patternCount(c);
+  // Redis's letters, in its order: P subscribed, x in MULTI, d a watched key changed.
+  const flags =
+    `${c.pubsub ? "P" : ""}${c.multi !== null ? "x" : ""}${c.watchTouched ? "d" : ""}` || "N";
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name?.toString("latin1") ?? ""}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${c.pubsub ? "P" : "N"} db=0 sub=${sub} psub=${psub} ssub=0 multi=-1` +
+    ` flags=${flags} db=0 sub=${sub} psub=${psub} ssub=0 multi=${c.multi?.length ?? -1}` +
     ` qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0` +
     ` omem=${c.out.pending} tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1` +
     ` resp=${c.out.proto} lib-name=${c.libName} lib-ver=${c.libVer}\n`
