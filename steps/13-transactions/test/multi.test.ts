@@ -9,12 +9,14 @@
 // Every race runs against a real redis-server too, so the test itself is
 // checked. Then a reader polls two counters that transactions always bump
 // together: it must never see them differ (no half-applied transaction).
-// Last, the watch index itself: a write looks only at the watchers of its
-// key, and a client's watches leave with it.
+// A client queueing without end is dropped, not allowed to grow our
+// memory. Last, the watch index itself: a write looks only at the watchers
+// of its key, and a client's watches leave with it.
 
 // The command table first: it imports every family, and a family imported
 // before it would find the table half built (an import cycle).
 import "../src/commands.ts";
+import net from "node:net";
 import { serverForAllTests } from "@smallchat/test/harness";
 import { redisForAllTests } from "@smallchat/test/redis";
 import { Redis } from "ioredis";
@@ -149,6 +151,33 @@ describe.each(targets)("on $label", ({ port }) => {
     } finally {
       writer.disconnect();
       reader.disconnect();
+    }
+  });
+});
+
+describe("a queue without end", () => {
+  // 64 KB of queue allowed: the queued commands count as input not yet run.
+  const small = serverForAllTests(new URL("../src/server.ts", import.meta.url), [
+    "--client-query-buffer-limit",
+    "65536",
+  ]);
+
+  it("drops the client whose MULTI queue outgrows the query buffer limit; others go on", async () => {
+    const s = small();
+    const sock = net.connect({ host: "127.0.0.1", port: s.port });
+    sock.on("error", () => {});
+    const closed = new Promise<void>((resolve) => sock.once("close", () => resolve()));
+    sock.write("MULTI\r\n");
+    // 100 SETs of 1 KB each: 100 KB queued, over the limit on the way.
+    const value = "x".repeat(1024);
+    for (let i = 0; i < 100; i++) sock.write(`SET k${i} ${value}\r\n`);
+    await closed;
+    await s.waitForLog(/client \d+ dropped: MULTI queue over 65536 bytes/);
+    const r = new Redis({ host: "127.0.0.1", port: s.port });
+    try {
+      expect(await r.dbsize()).toBe(0); // Nothing of the queue ran.
+    } finally {
+      r.disconnect();
     }
   });
 });
