@@ -16,6 +16,12 @@
 //
 // Cases come in families (test/diff/<family>.ts), each with the first step
 // that has it: a later step adds its commands as one new family file.
+//
+// A connection inside MULTI cannot be synced: its PING would be queued,
+// not answered. So the runner notes which connections sent MULTI (and not
+// yet EXEC or DISCARD) and leaves them alone; what they receive meanwhile
+// (+QUEUED, errors) is read at their next sync, after EXEC, in order. Send
+// MULTI, EXEC and DISCARD as `cmd` actions, never as raw bytes.
 
 import net from "node:net";
 
@@ -37,7 +43,9 @@ export type Action =
   | { conn?: number; raw: string | Buffer; sync?: boolean | "close"; block?: true }
   // Hang up, as a client that goes away. If the connection was blocked,
   // the runner waits until the server has forgotten it.
-  | { conn?: number; close: true };
+  | { conn?: number; close: true }
+  // Let time pass, for a key to expire: no event announces that.
+  | { wait: number };
 
 export interface DiffCase {
   name: string;
@@ -177,6 +185,7 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
     const deadline = Date.now() + TIMEOUT_MS;
     while ((await blockedClients()) !== n && Date.now() < deadline) {}
   };
+  const inMulti = new Set<number>(); // Sent MULTI, not yet EXEC or DISCARD: not synced.
   const get = async (i: number) => {
     let conn = conns.get(i);
     if (conn === undefined) {
@@ -187,6 +196,10 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
   };
   try {
     for (const action of c.actions) {
+      if ("wait" in action) {
+        await new Promise((resolve) => setTimeout(resolve, action.wait));
+        continue;
+      }
       const i = action.conn ?? 0;
       const conn = await get(i);
       if ("close" in action) {
@@ -201,6 +214,9 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
       const before = action.block ? await blockedClients() : 0;
       if ("cmd" in action) {
         conn.socket.write(encodeCommand(action.cmd));
+        const name = action.cmd[0]!.toString().toLowerCase();
+        if (name === "multi") inMulti.add(i);
+        else if (name === "exec" || name === "discard") inMulti.delete(i);
       } else {
         conn.socket.write(action.raw);
         if (action.sync === false && !action.block) continue;
@@ -222,7 +238,7 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
       // what it sent the others is on its way to them before their marker.
       const order = [...conns].sort((a, b) => (a[0] === i ? -1 : b[0] === i ? 1 : a[0] - b[0]));
       for (const [j, other] of order) {
-        if (ended.has(j) || blocked.has(j)) continue;
+        if (ended.has(j) || blocked.has(j) || inMulti.has(j)) continue;
         const m = `sync:${++marker}`;
         if (!other.closed) other.socket.write(encodeCommand(["PING", m]));
         while (true) {
@@ -244,10 +260,16 @@ export async function runCase(port: number, c: DiffCase): Promise<string[]> {
       for (const j of blocked) conns.get(j)!.socket.destroy();
       await waitBlocked(0);
     }
+    // A connection still in MULTI has unread replies: they join the
+    // transcript (QUIT is not queued: it closes the connection there too).
     for (const [j, conn] of conns) {
-      if (ended.has(j) || blocked.has(j) || conn.closed) continue;
-      conn.socket.write(encodeCommand(["QUIT"]));
-      while (!(await conn.frame(TIMEOUT_MS)).startsWith("(")) {}
+      if (ended.has(j) || blocked.has(j)) continue;
+      if (!conn.closed) conn.socket.write(encodeCommand(["QUIT"]));
+      while (true) {
+        const f = await conn.frame(TIMEOUT_MS);
+        if (f.startsWith("(")) break;
+        if (inMulti.has(j)) transcript.push(`${j}: ${JSON.stringify(f)}`);
+      }
     }
   } finally {
     for (const conn of conns.values()) conn.socket.destroy();
