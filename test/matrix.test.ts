@@ -10,6 +10,7 @@
 
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { joinNode, startNodes } from "./src/cluster.ts";
 import {
   closeAll,
   connectClient,
@@ -77,27 +78,12 @@ async function withCluster(
   const redis = await startRedis();
   const nodes: RunningServer[] = [];
   try {
-    for (let i = 0; i < n; i++) {
-      const node = await startServer(ctx.step.server, ["--redis", redis.url]);
-      nodes.push(node);
-      await node.waitForLog(/^redis: connected to /);
-    }
-    await fn(nodes);
+    await fn(await startNodes(ctx.step.server, redis.url, n, nodes));
   } finally {
     closeAll();
     await Promise.all(nodes.map((node) => node.stop()));
     await redis.stop();
   }
-}
-
-// A client on `node`, once the node hears `channel` in Redis.
-async function joinNode(node: RunningServer, nick: string, channel: string): Promise<LineClient> {
-  const c = await connectClient(node.port);
-  await c.send(`/nick ${nick}\n/join ${channel}\n`);
-  const subscribed = `redis: subscribed to ${channel}`;
-  if (!node.logs.includes(subscribed)) await node.waitForLog(subscribed);
-  await c.waitForLine(`* now talking in ${channel}`);
-  return c;
 }
 
 const BEHAVIOURS: Behaviour[] = [
