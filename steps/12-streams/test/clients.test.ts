@@ -58,6 +58,8 @@ describe("redis-cli", () => {
     await cli.waitForText('"extra"');
     cli.write("\x03"); // Ctrl-C leaves subscribed mode (a new connection).
     await type("CLIENT GETNAME", "(nil)");
+    // QUIT too waits for the prompt: typed earlier, redis-cli may drop it.
+    await cli.waitFor("the last prompt", (s) => s.text.split(prompt).length > prompts + 1);
     cli.write("QUIT\r");
     await cli.waitForExit();
   });
