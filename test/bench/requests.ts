@@ -19,22 +19,12 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import net from "node:net";
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { freePort } from "../src/redis.ts";
 import { findStep, listSteps } from "../src/steps.ts";
 
 const USAGE =
   "usage: npm run bench:requests -- [--step 10] [--requests N] [--repeat N]" +
   " [--tests ping,set,get,incr,mset] [--pipelines 1,16] [--cpu-prof DIR]";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // Resolve once something accepts connections on `port`.
 async function ready(port: number, proc: ChildProcess): Promise<void> {

@@ -21,6 +21,7 @@ import { type ChildProcess, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { parseArgs } from "node:util";
+import { freePort } from "../src/redis.ts";
 import { findStep, listSteps } from "../src/steps.ts";
 import { Histogram } from "./stats.ts";
 
@@ -208,14 +209,6 @@ function startProcess(cmdline: string, args: string[], ready: RegExp): Promise<R
     proc.stderr.on("data", onData);
     proc.once("exit", (code) => reject(new Error(`${cmdline} exited with ${code}:\n${out}`)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function startTarget(target: string, serverFile: string): Promise<Running> {

@@ -8,8 +8,8 @@
 // free port, no persistence, never the machine's own 6379.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import net from "node:net";
 import { parseArgs } from "node:util";
+import { freePort } from "../src/redis.ts";
 import { listSteps } from "../src/steps.ts";
 
 const NODES = 3;
@@ -28,18 +28,6 @@ if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status !== 0) 
 function fail(message: string): never {
   console.error(`npm run cluster: ${message}`);
   process.exit(1);
-}
-
-// A free port on loopback: bind port 0, read what the kernel chose, close.
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const children: ChildProcess[] = [];
