@@ -206,6 +206,13 @@ function append(c: Client, argv: Buffer[]): void {
 /* ---- Counters ---- */
 
 const SMALL = 2n ** 50n;
+const MINUS_SMALL = -SMALL;
+const KEEP_TTL = { keepTtl: true };
+
+// The digits of a counter as a stored value. They are ASCII, so UTF-8 (the
+// default) gives the same bytes as latin1, and Node's fast path for it
+// makes the Buffer in about half the time.
+const digits = (n: number | bigint) => Buffer.from(String(n));
 
 // The value as a number when it is a small integer by Redis's rules (at
 // most 15 digits, no "+", no leading zero), else null: the common counter
@@ -229,9 +236,9 @@ function incrDecr(c: Client, key: Buffer, by: bigint): void {
   const db = Server.db;
   const cur = db.get(key, "string");
   const small = cur === undefined ? 0 : smallInteger(cur);
-  if (small !== null && by >= -SMALL && by <= SMALL) {
+  if (small !== null && by >= MINUS_SMALL && by <= SMALL) {
     const sum = small + Number(by); // Both under 2^50: exact.
-    db.setString(key, Buffer.from(String(sum), "latin1"), { keepTtl: true });
+    db.setString(key, digits(sum), KEEP_TTL);
     c.out.integer(sum);
     return;
   }
@@ -243,7 +250,7 @@ function incrDecr(c: Client, key: Buffer, by: bigint): void {
   }
   const sum = addInt64(value, by);
   if (sum === null) throw new CommandError(ERR_OVERFLOW);
-  db.setString(key, Buffer.from(sum.toString(), "latin1"), { keepTtl: true });
+  db.setString(key, digits(sum), KEEP_TTL);
   c.out.integer(sum);
 }
 
