@@ -78,19 +78,25 @@ export interface Endpoint {
 }
 
 // Parse --host/--port (and, for clients, the positional "host port" form
-// smallchat-client uses). Exits with a usage line on anything else: the
-// caller's, if it has more to say than --host and --port.
+// smallchat-client uses). --help prints the usage line and exits 0; anything
+// else it does not know prints what is wrong and the usage line to stderr
+// and exits 2, with no stack trace: the caller's usage line, if it has more
+// to say than --host and --port.
 export function parseEndpoint(
   argv: string[],
   defaultHost: string,
-  usage = "usage: [--host HOST] [--port PORT]",
+  usage = "usage: server.ts [--host HOST] [--port PORT]",
 ): Endpoint {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { host: { type: "string" }, port: { type: "string" } },
+      options: { host: { type: "string" }, port: { type: "string" }, help: { type: "boolean" } },
       allowPositionals: true,
     });
+    if (values.help) {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    }
     const host = values.host ?? positionals[0] ?? defaultHost;
     const portText = values.port ?? positionals[1] ?? String(SERVER_PORT);
     const port = Number(portText);
@@ -99,7 +105,10 @@ export function parseEndpoint(
     }
     return { host, port };
   } catch (err) {
-    console.error(`${(err as Error).message}\n${usage}`);
+    // Node's own text goes on about positionals after "--": the first
+    // sentence is the one that helps here.
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    console.error(`${message}\n${usage}`);
     process.exit(2);
   }
 }

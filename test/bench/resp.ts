@@ -248,6 +248,51 @@ function runInChild(job: Job): Promise<Result> {
   });
 }
 
+const USAGE =
+  "usage: npm run bench:resp -- [--step 09] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]";
+
+// The command line, checked: --help prints the usage and exits 0; a bad
+// option or value prints what is wrong and the usage, and exits 2.
+function parseOptions(argv: string[]) {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        step: { type: "string", default: "" },
+        clients: { type: "string", default: "10,100,500" },
+        seconds: { type: "string", default: "3" },
+        modes: { type: "string", default: "flat,rate" },
+        help: { type: "boolean" },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const redisSteps = listSteps().filter((s) => s.track === "redis");
+    const step = values.step ? findStep(redisSteps, values.step) : redisSteps.at(-1);
+    if (step === undefined) {
+      throw new Error(
+        `no Redis step ${values.step} (the Redis steps: ${redisSteps.map((s) => s.name).join(" ")})`,
+      );
+    }
+    const ns = values.clients.split(",").map(Number);
+    if (ns.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new Error(`invalid --clients: ${values.clients}`);
+    }
+    const modes = values.modes.split(",") as Mode[];
+    if (modes.some((m) => m !== "flat" && m !== "rate")) {
+      throw new Error(`invalid --modes: ${values.modes}`);
+    }
+    const seconds = Number(values.seconds);
+    if (!(seconds > 0)) throw new Error(`invalid --seconds: ${values.seconds}`);
+    return { step, ns, modes, measureMs: seconds * 1000 };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes("--load")) {
     process.once("message", async (job: Job) => {
@@ -255,20 +300,7 @@ async function main(): Promise<void> {
     });
     return;
   }
-  const { values } = parseArgs({
-    options: {
-      step: { type: "string", default: "" },
-      clients: { type: "string", default: "10,100,500" },
-      seconds: { type: "string", default: "3" },
-      modes: { type: "string", default: "flat,rate" },
-    },
-  });
-  const redisSteps = listSteps().filter((s) => s.track === "redis");
-  const step = values.step ? findStep(redisSteps, values.step) : redisSteps.at(-1);
-  if (step === undefined) throw new Error(`no Redis step ${values.step}`);
-  const ns = values.clients.split(",").map(Number);
-  const modes = values.modes.split(",") as Mode[];
-  const measureMs = Number(values.seconds) * 1000;
+  const { step, ns, modes, measureMs } = parseOptions(process.argv.slice(2));
   console.log(`pub/sub fan-out, ${step.name} vs redis-server; one publisher, N subscribers`);
   console.log(
     "| N | mode | server | deliveries/s | p50 µs | p99 µs | loss | server CPU ns/delivery | vs Redis |",

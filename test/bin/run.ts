@@ -3,6 +3,7 @@
 //   npm start                    the newest chat step's server
 //   npm start -- 02 --port 7000  step 02's server, with its own flags
 //   npm run client -- localhost  the newest chat step's client
+//   npm run client -- 13 --port 6390   redis-cli -p 6390, for a Redis step
 //
 // The program is imported into this very process, with process.argv set as
 // if it had been started directly: no second process to forward signals
@@ -26,8 +27,25 @@ if ("error" in run) {
   process.exit(2);
 }
 // A Redis step's client is redis-cli itself (args go to it: -p 6380 ...).
+// The chat clients' --host and --port mean what redis-cli calls -h and -p,
+// so `npm run client -- 13 --port 6390` works as `npm start -- 13 --port
+// 6390` does.
 if (kind === "client" && run.step.track === "redis") {
-  const cli = spawnSync("redis-cli", run.args, { stdio: "inherit" });
+  const args: string[] = [];
+  for (let i = 0; i < run.args.length; i++) {
+    const m = /^--(host|port)(?:=(.*))?$/.exec(run.args[i]!);
+    if (m === null) {
+      args.push(run.args[i]!);
+      continue;
+    }
+    const value = m[2] ?? run.args[++i];
+    if (value === undefined) {
+      console.error(`--${m[1]} needs a value: npm run client -- ${run.step.num} --${m[1]} VALUE`);
+      process.exit(2);
+    }
+    args.push(m[1] === "host" ? "-h" : "-p", value);
+  }
+  const cli = spawnSync("redis-cli", args, { stdio: "inherit" });
   if (cli.error !== undefined) {
     console.error(
       "redis-cli is not installed: apt-get install redis-tools (or brew install redis)",

@@ -615,6 +615,8 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
 
 /* ============================ Main ======================================= */
 
+const SERVER_USAGE = "usage: server.ts [--host HOST] [--port PORT] [--idle-timeout SECONDS]";
+
 // Take --idle-timeout <seconds> out of the arguments; chatlib parses the
 // rest. 0 (the default) turns the timeout off.
 function parseIdleTimeout(argv: string[]): { idleTimeoutMs: number; rest: string[] } {
@@ -631,10 +633,7 @@ function parseIdleTimeout(argv: string[]): { idleTimeoutMs: number; rest: string
     }
     const seconds = Number(value);
     if (value === undefined || value === "" || !Number.isFinite(seconds) || seconds < 0) {
-      console.error(
-        `invalid --idle-timeout: ${value ?? "(missing)"}\n` +
-          "usage: [--host HOST] [--port PORT] [--idle-timeout SECONDS]",
-      );
+      console.error(`invalid --idle-timeout: ${value ?? "(missing)"}\n${SERVER_USAGE}`);
       process.exit(2);
     }
     idleTimeoutMs = seconds * 1000;
@@ -644,7 +643,7 @@ function parseIdleTimeout(argv: string[]): { idleTimeoutMs: number; rest: string
 
 async function main(): Promise<void> {
   const { idleTimeoutMs, rest } = parseIdleTimeout(process.argv.slice(2));
-  const { host, port } = parseEndpoint(rest, "0.0.0.0");
+  const { host, port } = parseEndpoint(rest, "0.0.0.0", SERVER_USAGE);
   Chat.idleTimeoutMs = idleTimeoutMs;
   try {
     Chat.server = await createTCPServer(host, port, { allowHalfOpen: true });

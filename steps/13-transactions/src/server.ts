@@ -249,7 +249,7 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
 /* ============================ Main ======================================== */
 
 const USAGE =
-  "usage: [--host HOST] [--port PORT] [--proto-max-bulk-len BYTES]" +
+  "usage: server.ts [--host HOST] [--port PORT] [--proto-max-bulk-len BYTES]" +
   " [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]";
 
 function parseOptions(argv: string[]): void {
@@ -263,8 +263,13 @@ function parseOptions(argv: string[]): void {
         "proto-max-bulk-len": { type: "string" },
         "client-query-buffer-limit": { type: "string" },
         "pubsub-output-limit": { type: "string" },
+        help: { type: "boolean" },
       },
     });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
     const num = (name: string, text: string | undefined, fallback: number, max: number) => {
       if (text === undefined) return fallback;
       const n = Number(text);
