@@ -198,8 +198,14 @@ async function restartRedis(): Promise<void> {
 
 try {
   redis = await startRedis();
-  const ports = [];
-  for (let i = 0; i < NODES; i++) ports.push(basePort === 0 ? await freePort() : basePort + i);
+  const ports = Array.from({ length: NODES }, (_, i) => basePort + i);
+  if (basePort === 0) {
+    ports.length = 0;
+    while (ports.length < NODES) {
+      const port = await freePort();
+      if (!ports.includes(port) && port !== redisPort) ports.push(port);
+    }
+  }
   await Promise.all(
     ports.map(async (port) => {
       const args = ["--import", "tsx", step.server, "--port", String(port), "--redis", url];
