@@ -86,6 +86,7 @@ interface Child {
 
 const nodes = new Set<Child>();
 let redis: Child | null = null;
+const running = new Set<ChildProcess>(); // Every child not yet exited, whatever its state.
 let stopping = false;
 
 // Start a program with its output prefixed by [name]. Resolves once a line
@@ -98,6 +99,7 @@ function run(
   onExit: (child: Child, how: string) => void,
 ): Promise<Child> {
   const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  running.add(proc);
   let exited!: () => void;
   const child: Child = { name, proc, exited: new Promise((r) => (exited = r)) };
   return new Promise((resolve, reject) => {
@@ -118,6 +120,7 @@ function run(
     }
     proc.once("error", (err) => reject(new Error(`[${name}] cannot start ${cmd}: ${err.message}`)));
     proc.once("exit", (code, signal) => {
+      running.delete(proc);
       exited();
       const how = signal ? `killed by ${signal}` : `exited with ${code}`;
       if (!isReady) reject(new Error(`[${name}] ${how} before it was ready`));
@@ -131,12 +134,13 @@ function run(
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const all = [...nodes, ...(redis ? [redis] : [])];
-  for (const c of all) c.proc.kill("SIGTERM");
+  const all = [...running];
+  const gone = all.map((proc) => new Promise((r) => proc.once("exit", r)));
+  for (const proc of all) proc.kill("SIGTERM");
   const late = setTimeout(() => {
-    for (const c of all) c.proc.kill("SIGKILL");
+    for (const proc of all) proc.kill("SIGKILL");
   }, 3000);
-  await Promise.all(all.map((c) => c.exited));
+  await Promise.all(gone);
   clearTimeout(late);
   process.exit(code);
 }
