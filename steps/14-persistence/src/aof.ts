@@ -536,7 +536,7 @@ export function loadAof(execute: Executor, client: Client): void {
     const start = performance.now();
     state.loading = true;
     try {
-      files.forEach((f, i) => loadFile(f, i === files.length - 1, execute, client));
+      for (const [i, f] of files.entries()) loadFile(f, i === files.length - 1, execute, client);
     } finally {
       state.loading = false;
     }

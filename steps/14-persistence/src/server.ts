@@ -328,7 +328,11 @@ function loadData(): void {
   if (!aofConfig.enabled) return;
   const fake = createClientState(new net.Socket(), new RespParser({ maxBulkLen: 0 }));
   try {
-    loadAof((c, argv) => lookupCommand(argv) !== null && (processCommand(c, argv), true), fake);
+    loadAof((c, argv) => {
+      if (lookupCommand(argv) === null) return false;
+      processCommand(c, argv);
+      return true;
+    }, fake);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);
