@@ -32,6 +32,7 @@ type Reply = string | number | null | Reply[] | Error;
 export class Conn {
   private buf = Buffer.alloc(0);
   private waiting: ((r: Reply) => void)[] = [];
+  private head = 0; // waiting[head] gets the next reply (shift() is O(n)).
   closed = false;
 
   private constructor(private readonly socket: net.Socket) {
@@ -41,12 +42,16 @@ export class Conn {
         const r = parseReply(this.buf, 0);
         if (r === undefined) break;
         this.buf = this.buf.subarray(r[1]);
-        this.waiting.shift()?.(r[0]);
+        this.waiting[this.head++]?.(r[0]);
+        if (this.head === this.waiting.length) {
+          this.waiting = [];
+          this.head = 0;
+        }
       }
     });
     const fail = () => {
       this.closed = true;
-      for (const w of this.waiting.splice(0)) w(new Error("connection closed"));
+      for (const w of this.waiting.splice(this.head)) w(new Error("connection closed"));
     };
     socket.on("close", fail);
     socket.on("error", fail);
