@@ -48,79 +48,50 @@ import { formatId, MAX_ID, MIN_ID, type Stream } from "./stream.ts";
 
 /* ============================ Settings ==================================== */
 
-export const aofConfig = {
-  enabled: false, // appendonly
+// The settings, by their Redis names, as given (--appendonly yes) and as
+// CONFIG GET shows them. Only the RESP form of the base file is written:
+// Redis's default RDB preamble is a binary format this tutorial does not teach.
+const settings: Record<string, string> = {
+  appendonly: "no",
+  appendfilename: "appendonly.aof",
+  appenddirname: "appendonlydir",
+  appendfsync: "everysec",
   dir: ".",
-  dirname: "appendonlydir",
-  filename: "appendonly.aof",
-  fsync: "everysec" as "always" | "everysec" | "no",
-  rewritePercentage: 100, // auto-aof-rewrite-percentage (0: never)
-  rewriteMinSize: 64 * 1024 * 1024, // auto-aof-rewrite-min-size
-  loadTruncated: true, // aof-load-truncated
+  "auto-aof-rewrite-percentage": "100", // Growth over the base that starts a rewrite; 0: never.
+  "auto-aof-rewrite-min-size": String(64 * 1024 * 1024),
+  "aof-load-truncated": "yes",
+  "aof-use-rdb-preamble": "no",
+};
+const VALID: Record<string, RegExp> = {
+  appendonly: /^(yes|no)$/,
+  appendfsync: /^(always|everysec|no)$/,
+  "auto-aof-rewrite-percentage": /^\d+$/,
+  "auto-aof-rewrite-min-size": /^\d+$/,
+  "aof-load-truncated": /^(yes|no)$/,
+  "aof-use-rdb-preamble": /^no$/,
 };
 
-// The command-line flags (server.ts hands them to parseArgs).
-export const aofOptions = {
-  appendonly: { type: "string" },
-  dir: { type: "string" },
-  appenddirname: { type: "string" },
-  appendfilename: { type: "string" },
-  appendfsync: { type: "string" },
-  "auto-aof-rewrite-percentage": { type: "string" },
-  "auto-aof-rewrite-min-size": { type: "string" },
-  "aof-load-truncated": { type: "string" },
-  "aof-use-rdb-preamble": { type: "string" },
-} as const;
+// The command-line flags, for server.ts's parseArgs.
+export const aofOptions = Object.fromEntries(
+  Object.keys(settings).map((name) => [name, { type: "string" as const }]),
+);
 
-export function configureAof(v: Partial<Record<keyof typeof aofOptions, string>>): void {
-  const yesNo = (name: string, s: string): boolean => {
-    if (s !== "yes" && s !== "no") throw new Error(`invalid --${name}: ${s}`);
-    return s === "yes";
-  };
-  const int = (name: string, s: string): number => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`invalid --${name}: ${s}`);
-    return n;
-  };
-  if (v.appendonly !== undefined) aofConfig.enabled = yesNo("appendonly", v.appendonly);
-  if (v.dir !== undefined) aofConfig.dir = v.dir;
-  if (v.appenddirname !== undefined) aofConfig.dirname = v.appenddirname;
-  if (v.appendfilename !== undefined) aofConfig.filename = v.appendfilename;
-  if (v.appendfsync !== undefined) {
-    if (!["always", "everysec", "no"].includes(v.appendfsync)) {
-      throw new Error(`invalid --appendfsync: ${v.appendfsync}`);
-    }
-    aofConfig.fsync = v.appendfsync as typeof aofConfig.fsync;
-  }
-  const pct = v["auto-aof-rewrite-percentage"];
-  if (pct !== undefined) aofConfig.rewritePercentage = int("auto-aof-rewrite-percentage", pct);
-  const min = v["auto-aof-rewrite-min-size"];
-  if (min !== undefined) aofConfig.rewriteMinSize = int("auto-aof-rewrite-min-size", min);
-  const lt = v["aof-load-truncated"];
-  if (lt !== undefined) aofConfig.loadTruncated = yesNo("aof-load-truncated", lt);
-  // We write only the RESP form of the base file (Redis's default is an
-  // RDB preamble, a binary format this tutorial does not teach).
-  const pre = v["aof-use-rdb-preamble"];
-  if (pre !== undefined && yesNo("aof-use-rdb-preamble", pre)) {
-    throw new Error("--aof-use-rdb-preamble yes is not supported: the base file is RESP");
+export function configureAof(values: Record<string, unknown>): void {
+  for (const name of Object.keys(settings)) {
+    const v = values[name];
+    if (typeof v !== "string") continue;
+    if (!(VALID[name] ?? /./).test(v)) throw new Error(`invalid --${name}: ${v}`);
+    settings[name] = v;
   }
 }
 
-// For CONFIG GET (commands/server.ts).
+// For CONFIG GET (commands/server.ts): dir is shown absolute, as Redis does.
 export function aofConfigParams(): [string, string][] {
-  const c = aofConfig;
-  return [
-    ["appendonly", c.enabled ? "yes" : "no"],
-    ["dir", path.resolve(c.dir)],
-    ["appenddirname", c.dirname],
-    ["appendfilename", c.filename],
-    ["appendfsync", c.fsync],
-    ["auto-aof-rewrite-percentage", String(c.rewritePercentage)],
-    ["auto-aof-rewrite-min-size", String(c.rewriteMinSize)],
-    ["aof-load-truncated", c.loadTruncated ? "yes" : "no"],
-    ["aof-use-rdb-preamble", "no"],
-  ];
+  return Object.entries(settings).map(([k, v]) => [k, k === "dir" ? path.resolve(v) : v]);
 }
+
+export const aofEnabled = (): boolean => settings.appendonly === "yes";
+const fsyncPolicy = (): string => settings.appendfsync!;
 
 /* ============================ State ======================================= */
 
@@ -141,7 +112,6 @@ const state = {
   unsynced: false, // Written since the last fsync.
   fsyncInFlight: false,
   lastFsync: 0,
-  lastWriteError: "",
   rewrites: 0,
   lastRewriteStatus: "ok",
   lastRewriteSeconds: -1,
@@ -149,7 +119,7 @@ const state = {
   loadTruncated: false,
 };
 
-const dirPath = (): string => path.join(aofConfig.dir, aofConfig.dirname);
+const dirPath = (): string => path.join(settings.dir!, settings.appenddirname!);
 const filePath = (name: string): string => path.join(dirPath(), name);
 
 /* ============================ What to log =================================
@@ -174,7 +144,7 @@ let flushed = false; // The unit flushed the keyspace (see Rewriting).
 const waiting = new WeakMap<Client, Buffer[]>();
 
 Server.db.onKeyEvent((event, key) => {
-  if (state.loading || (!aofConfig.enabled && rw === null)) return;
+  if (state.loading || (!aofEnabled() && rw === null)) return;
   if (event === "expire") {
     // A key whose time came is deleted here and now: the log says so, as
     // Redis propagates a DEL, so replaying never depends on the clock.
@@ -240,7 +210,7 @@ function commitUnit(db: number): void {
   touched = [];
   flushed = false;
   if (cmds.length === 0) return;
-  if (!aofConfig.enabled && rw === null) return;
+  if (!aofEnabled() && rw === null) return;
   const out: Buffer[] = [];
   if (db !== state.lastDb) {
     out.push(encode(["SELECT", String(db)]));
@@ -395,13 +365,12 @@ export function flushAof(): void {
   try {
     writeAll(state.fd, data);
     state.currentSize += data.length;
-    state.lastWriteError = "";
-    if (aofConfig.fsync === "always") {
+    if (fsyncPolicy() === "always") {
       fs.fsyncSync(state.fd);
       state.lastFsync = Date.now();
     } else {
       state.unsynced = true;
-      if (aofConfig.fsync === "everysec") fsyncInBackground();
+      if (fsyncPolicy() === "everysec") fsyncInBackground();
     }
   } catch (err) {
     // Redis stops accepting writes when it cannot log them; we are
@@ -434,22 +403,20 @@ function fsyncInBackground(): void {
 // From serverCron, ten times a second: the everysec fsync when nothing
 // was written lately, and the automatic rewrite.
 export function aofCron(): void {
-  if (!aofConfig.enabled || state.fd < 0) return;
-  if (aofConfig.fsync === "everysec") fsyncInBackground();
-  const { rewritePercentage: pct, rewriteMinSize: min } = aofConfig;
+  if (!aofEnabled() || state.fd < 0) return;
+  if (fsyncPolicy() === "everysec") fsyncInBackground();
+  const pct = Number(settings["auto-aof-rewrite-percentage"]);
+  const min = Number(settings["auto-aof-rewrite-min-size"]);
   if (rw === null && pct > 0 && state.currentSize > min) {
     const base = Math.max(state.baseSize, 1);
     if (((state.currentSize - base) * 100) / base >= pct) startRewrite();
   }
 }
 
-function fsyncDir(): void {
-  const fd = fs.openSync(dirPath(), "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, "r");
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
 }
 
 /* ============================ The manifest ================================
@@ -460,19 +427,17 @@ function fsyncDir(): void {
  * over the old one (rename is atomic), and the directory fsynced.
  * ======================================================================== */
 
-const manifestName = (): string => `${aofConfig.filename}.manifest`;
-const baseName = (seq: number): string => `${aofConfig.filename}.${seq}.base.aof`;
-const incrName = (seq: number): string => `${aofConfig.filename}.${seq}.incr.aof`;
+const manifestName = (): string => `${settings.appendfilename}.manifest`;
+const baseName = (seq: number): string => `${settings.appendfilename}.${seq}.base.aof`;
+const incrName = (seq: number): string => `${settings.appendfilename}.${seq}.incr.aof`;
 
 function writeManifest(files: ManifestFile[]): void {
   const text = files.map((f) => `file ${f.name} seq ${f.seq} type ${f.type}\n`).join("");
   const tmp = filePath(`temp-${manifestName()}`);
   fs.writeFileSync(tmp, text);
-  const fd = fs.openSync(tmp, "r+");
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
+  fsyncPath(tmp);
   fs.renameSync(tmp, filePath(manifestName()));
-  fsyncDir();
+  fsyncPath(dirPath());
   state.manifest = files;
 }
 
@@ -518,7 +483,7 @@ function openIncr(name: string): void {
 export type Executor = (c: Client, argv: Buffer[]) => boolean;
 
 export function loadAof(execute: Executor, client: Client): void {
-  if (!aofConfig.enabled) return;
+  if (!aofEnabled()) return;
   fs.mkdirSync(dirPath(), { recursive: true });
   const files = readManifest();
   if (files === null) {
@@ -591,7 +556,7 @@ function loadFile(f: ManifestFile, last: boolean, execute: Executor, c: Client):
 // The file ends in the middle of a command (or of a MULTI): keep what is
 // whole, as Redis does with aof-load-truncated yes.
 function truncated(f: ManifestFile, last: boolean, at: number, size: number): void {
-  if (!last || !aofConfig.loadTruncated) {
+  if (!last || settings["aof-load-truncated"] === "no") {
     throw new Error(
       `Unexpected end of file reading the append only file ${f.name} at offset ${at}. ` +
         `You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. ` +
@@ -693,7 +658,7 @@ export function startRewrite(): boolean {
   const base: ManifestFile = { name: baseName(lastSeq("b") + 1), seq: lastSeq("b") + 1, type: "b" };
   const incr: ManifestFile = { name: incrName(lastSeq("i") + 1), seq: lastSeq("i") + 1, type: "i" };
   flushAof(); // What was logged so far belongs to the old file.
-  if (aofConfig.enabled) {
+  if (aofEnabled()) {
     log(`Creating AOF incr file ${incr.name} on background rewrite`);
     openIncr(incr.name);
     writeManifest([...state.manifest, incr]);
@@ -761,14 +726,14 @@ function finishRewrite(r: Rewrite_): void {
   const base = filePath(r.base.name);
   fs.renameSync(r.tmp, base);
   const old = state.manifest;
-  const keep = aofConfig.enabled ? [r.base, r.incr] : [r.base];
+  const keep = aofEnabled() ? [r.base, r.incr] : [r.base];
   writeManifest(keep);
   for (const f of old) {
     if (!keep.some((k) => k.name === f.name)) fs.rmSync(filePath(f.name), { force: true });
   }
   state.baseSize = fs.statSync(base).size;
   state.currentSize = state.baseSize;
-  if (aofConfig.enabled) state.currentSize += fs.statSync(filePath(r.incr.name)).size;
+  if (aofEnabled()) state.currentSize += fs.statSync(filePath(r.incr.name)).size;
   state.rewrites++;
   state.lastRewriteStatus = "ok";
   state.lastRewriteSeconds = Math.round((Date.now() - r.started) / 1000);
@@ -858,7 +823,7 @@ export function aofInfo(): [string, string | number][] {
     ["rdb_bgsave_in_progress", 0],
     ["rdb_last_save_time", since],
     ["rdb_last_bgsave_status", "ok"],
-    ["aof_enabled", aofConfig.enabled ? 1 : 0],
+    ["aof_enabled", aofEnabled() ? 1 : 0],
     ["aof_rewrite_in_progress", rw === null ? 0 : 1],
     ["aof_rewrite_scheduled", 0],
     ["aof_last_rewrite_time_sec", state.lastRewriteSeconds],
@@ -868,11 +833,11 @@ export function aofInfo(): [string, string | number][] {
     ],
     ["aof_last_bgrewrite_status", state.lastRewriteStatus],
     ["aof_rewrites", state.rewrites],
-    ["aof_last_write_status", state.lastWriteError === "" ? "ok" : "err"],
+    ["aof_last_write_status", "ok"], // A failed write stops the server.
     // Not in Redis: what the last start loaded, and whether it cut a torn tail.
     ["aof_last_load_keys_loaded", state.loadedKeys],
     ["aof_last_load_truncated", state.loadTruncated ? 1 : 0],
-    ...(aofConfig.enabled
+    ...(aofEnabled()
       ? ([
           ["aof_current_size", state.currentSize],
           ["aof_base_size", state.baseSize],
@@ -893,10 +858,6 @@ function bgrewriteaof(c: Client): void {
   c.out.simple("Background append only file rewriting started");
 }
 
-function lastsave(c: Client): void {
-  c.out.integer(Math.floor(Server.startTime / 1000));
-}
-
 export const aofCommands: CommandSpec[] = [
   {
     name: "bgrewriteaof",
@@ -905,15 +866,6 @@ export const aofCommands: CommandSpec[] = [
     handler: bgrewriteaof,
     group: "server",
     summary: "Asynchronously rewrites the append-only file to disk.",
-    since: "1.0.0",
-  },
-  {
-    name: "lastsave",
-    arity: 1,
-    flags: ["loading", "stale", "fast"],
-    handler: lastsave,
-    group: "server",
-    summary: "Returns the Unix timestamp of the last successful save to disk.",
     since: "1.0.0",
   },
 ];

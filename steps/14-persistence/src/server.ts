@@ -18,7 +18,7 @@
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { listeningPort, log, onShutdown } from "@smallchat/shared/chatlib";
-import { aofConfig, aofCron, aofOptions, configureAof, flushAof, loadAof } from "./aof.ts";
+import { aofCron, aofEnabled, aofOptions, configureAof, flushAof, loadAof } from "./aof.ts";
 import { lookupCommand, processCommand } from "./commands.ts";
 import { touchWatchedKeys, unwatchAllKeys } from "./multi.ts";
 import { type PollEvent, Poller } from "./poller.ts";
@@ -325,7 +325,7 @@ function listen(host: string, port: number): Promise<net.Server> {
 // Step 14: load the append-only file before the port opens (aof.ts),
 // through the command table, as a client that nobody reads.
 function loadData(): void {
-  if (!aofConfig.enabled) return;
+  if (!aofEnabled()) return;
   const fake = createClientState(new net.Socket(), new RespParser({ maxBulkLen: 0 }));
   try {
     loadAof((c, argv) => {
