@@ -630,7 +630,7 @@ function parseCommand(data: Buffer, pos: number): { argv: Buffer[]; end: number 
  * key, before the change, would log less; it needs a hook in every writer.
  * ======================================================================== */
 
-interface Rewrite_ {
+interface RewriteJob {
   cursor: number;
   dumped: Set<Key>; // Keys whose whole value the new incr file holds.
   tmp: string;
@@ -643,7 +643,7 @@ interface Rewrite_ {
   written: number;
 }
 
-let rw: Rewrite_ | null = null;
+let rw: RewriteJob | null = null;
 const SLICE_MS = 5; // Budget of one slice of the walk.
 const ITEMS_PER_CMD = 64; // Redis's AOF_REWRITE_ITEMS_PER_CMD.
 
@@ -711,7 +711,7 @@ function rewriteSlice(): void {
   else fs.fsync(r.fd, (err) => (err ? failRewrite(r, err) : finishRewrite(r)));
 }
 
-function failRewrite(r: Rewrite_, err: Error): void {
+function failRewrite(r: RewriteJob, err: Error): void {
   log(`Background AOF rewrite failed: ${err.message}`);
   fs.closeSync(r.fd);
   fs.rmSync(r.tmp, { force: true });
@@ -719,7 +719,7 @@ function failRewrite(r: Rewrite_, err: Error): void {
   rw = null;
 }
 
-function finishRewrite(r: Rewrite_): void {
+function finishRewrite(r: RewriteJob): void {
   if (rw !== r) return;
   fs.closeSync(r.fd);
   flushAof();
