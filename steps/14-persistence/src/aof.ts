@@ -144,7 +144,7 @@ let flushed = false; // The unit flushed the keyspace (see Rewriting).
 const waiting = new WeakMap<Client, Buffer[]>();
 
 Server.db.onKeyEvent((event, key) => {
-  if (state.loading || (!aofEnabled() && rw === null)) return;
+  if (state.loading || !aofEnabled()) return;
   if (event === "expire") {
     // A key whose time came is deleted here and now: the log says so, as
     // Redis propagates a DEL, so replaying never depends on the clock.
@@ -209,8 +209,7 @@ function commitUnit(db: number): void {
   unit = [];
   touched = [];
   flushed = false;
-  if (cmds.length === 0) return;
-  if (!aofEnabled() && rw === null) return;
+  if (cmds.length === 0 || !aofEnabled()) return;
   const out: Buffer[] = [];
   if (db !== state.lastDb) {
     out.push(encode(["SELECT", String(db)]));
