@@ -171,12 +171,12 @@ export function beginCommand(): Mark {
 export function endCommand(c: Client, argv: Buffer[], mark: Mark): void {
   depth--;
   if (state.loading) return;
-  const name = argv[0]!.toString("latin1").toLowerCase();
   if (c.blocked) waiting.set(c, argv);
-  else if (dirty !== mark.dirty && name !== "exec") {
-    const rewrite = REWRITES[name];
-    const logged = rewrite ? rewrite(argv, touched.slice(mark.touched)) : [argv];
-    unit.push(...logged);
+  else if (dirty !== mark.dirty) {
+    const name = argv[0]!.toString("latin1").toLowerCase();
+    // EXEC's commands were logged one by one, inside this unit.
+    if (name !== "exec")
+      unit.push(...(REWRITES[name]?.(argv, touched.slice(mark.touched)) ?? [argv]));
   }
   if (depth === 0) commitUnit(dbOf(c));
 }
