@@ -1,0 +1,242 @@
+// commands.ts -- the command table: from a parsed request to a handler.
+//
+// A command is a row: its name, its arity, a few flags and the function
+// that runs it. Arity is Redis's convention: 2 means exactly two words
+// (name included, so GET key), -2 means at least two. Checking it here, in
+// one place, gives every command the same error text for free, and the
+// handlers can index argv without counting. A command with subcommands
+// (CLIENT, CONFIG, COMMAND, PUBSUB) has a table of its own, whose rows are
+// named "client|setname" as Redis names them in its errors.
+//
+// Names are looked up case-insensitively: "get", "GET" and "gEt" are one
+// command. Arguments stay Buffers, bytes as the client sent them.
+//
+// Each family of commands lives in commands/<family>.ts and exports its
+// rows; registering a family is one line in FAMILIES below. A handler
+// answers through c.out (resp.ts) and reports a command error by throwing
+// CommandError with Redis's exact text: the connection stays open.
+
+import { log } from "@smallchat/shared/chatlib";
+import { aofCommands, beginCommand, endCommand } from "./aof.ts";
+import { connectionCommands } from "./commands/connection.ts";
+import { keyCommands } from "./commands/keys.ts";
+import { listCommands } from "./commands/lists.ts";
+import { pubsubCommands } from "./commands/pubsub.ts";
+import { serverCommands } from "./commands/server.ts";
+import { streamCommands } from "./commands/streams.ts";
+import { stringCommands } from "./commands/strings.ts";
+import { WrongTypeError } from "./db.ts";
+import { queueCommand, rejectInTransaction, transactionCommands } from "./multi.ts";
+import { type Client, Server } from "./state.ts";
+
+export type Handler = (c: Client, argv: Buffer[]) => void;
+
+// Flags are Redis's names (COMMAND INFO shows them).
+export type Flag =
+  | "write"
+  | "readonly"
+  | "denyoom"
+  | "admin"
+  | "pubsub"
+  | "noscript"
+  | "loading"
+  | "stale"
+  | "fast"
+  | "no_auth"
+  | "no_multi"
+  | "allow_busy"
+  | "skip_slowlog"
+  | "sentinel"
+  | "blocking";
+
+export interface CommandSpec {
+  name: string; // Lowercase, as Redis prints it.
+  arity: number;
+  flags: Flag[];
+  handler?: Handler; // A container (CLIENT) has subcommands instead.
+  subcommands?: CommandSpec[];
+  // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
+  keys?: [number, number, number];
+  group: string; // For COMMAND DOCS and redis-cli's help.
+  summary: string;
+  since: string;
+  // Allowed while subscribed on a RESP2 connection.
+  pubsubContext?: boolean;
+}
+
+export interface Command extends CommandSpec {
+  fullname: string; // "client|setname" for a subcommand.
+  sub: Map<string, Command> | null;
+  calls: number;
+}
+
+// A command error: `message` is the whole error line, code first
+// ("ERR ...", "WRONGTYPE ..."). The dispatcher sends it; the client stays.
+export class CommandError extends Error {}
+
+// The families. A new step adds one line here.
+const FAMILIES: CommandSpec[][] = [
+  connectionCommands,
+  serverCommands,
+  pubsubCommands,
+  stringCommands,
+  keyCommands,
+  listCommands,
+  streamCommands,
+  transactionCommands,
+  aofCommands,
+];
+
+function build(spec: CommandSpec, parent: string | null): Command {
+  const fullname = parent === null ? spec.name : `${parent}|${spec.name}`;
+  const sub =
+    spec.subcommands === undefined
+      ? null
+      : new Map(spec.subcommands.map((s) => [s.name, build(s, spec.name)]));
+  return { ...spec, fullname, sub, calls: 0 };
+}
+
+export const commandTable = new Map<string, Command>();
+for (const family of FAMILIES) {
+  for (const spec of family) commandTable.set(spec.name, build(spec, null));
+}
+
+// Every spelling of a command name seen so far ("GET", "get", "Get") ->
+// its entry, so that a lookup is one Map.get of the name as sent, without
+// lowercasing it first. Only real commands are cached, and at most
+// CACHE_MAX spellings, so garbage names cannot grow it.
+const spellings = new Map<string, Command>();
+const CACHE_MAX = 4096;
+
+// The last name found in the command table, as sent, and its command. A
+// client usually sends the same command again and again (16 INCRs in one
+// redis-benchmark -P 16 packet): comparing a few bytes then finds it
+// without first turning the name into a string, which costs a call into
+// C++ and an allocation per request.
+let lastName = Buffer.alloc(0);
+let lastCommand: Command | undefined;
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function findByName(table: Map<string, Command>, name: Buffer): Command | undefined {
+  if (table === commandTable && lastCommand !== undefined && sameBytes(name, lastName)) {
+    return lastCommand;
+  }
+  const cmd = findSpelling(table, name);
+  if (cmd !== undefined && table === commandTable) {
+    lastName = Buffer.from(name); // A copy: `name` is a view of a read buffer.
+    lastCommand = cmd;
+  }
+  return cmd;
+}
+
+function findSpelling(table: Map<string, Command>, name: Buffer): Command | undefined {
+  const sent = name.toString("latin1");
+  const hit = table === commandTable ? spellings.get(sent) : undefined;
+  if (hit !== undefined) return hit;
+  const cmd = table.get(sent.toLowerCase());
+  if (cmd !== undefined && table === commandTable && spellings.size < CACHE_MAX) {
+    spellings.set(sent, cmd);
+  }
+  return cmd;
+}
+
+// Redis's lookupCommand(): the command, or the subcommand when the command
+// has subcommands and a second word was given. null: no such thing.
+export function lookupCommand(argv: Buffer[]): Command | null {
+  const base = findByName(commandTable, argv[0]!);
+  if (base === undefined) return null;
+  if (base.sub === null || argv.length === 1) return base;
+  return findByName(base.sub, argv[1]!) ?? null;
+}
+
+// printf("%.128s") of user bytes in an error line: at most `max` bytes,
+// and a NUL ends a C string.
+function shown(b: Buffer, max = 128): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, Math.min(max, nul === -1 ? b.length : nul)).toString("latin1");
+}
+
+function unknownCommandError(argv: Buffer[]): string {
+  const base = findByName(commandTable, argv[0]!);
+  if (base?.sub != null) {
+    return `ERR unknown subcommand '${shown(argv[1]!)}'. Try ${argv[0]!.toString("latin1").toUpperCase()} HELP.`;
+  }
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${shown(argv[i]!, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${shown(argv[0]!)}', with args beginning with: ${args}`;
+}
+
+export function arityError(name: string): CommandError {
+  return new CommandError(`ERR wrong number of arguments for '${name}' command`);
+}
+
+// Run one command for `c`: look it up, check it may run, call it, then
+// let the hooks of later steps see what happened. Redis's processCommand()
+// and call().
+export function processCommand(c: Client, argv: Buffer[]): void {
+  const cmd = lookupCommand(argv);
+  if (cmd === null) {
+    rejectCommand(c, null, unknownCommandError(argv));
+    return;
+  }
+  if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
+    rejectCommand(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
+    return;
+  }
+  if (c.pubsub && c.out.proto === 2 && !cmd.pubsubContext) {
+    rejectCommand(
+      c,
+      cmd,
+      `ERR Can't execute '${cmd.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    return;
+  }
+  if (queueCommand(c, cmd, argv)) return; // Inside MULTI: run by EXEC (multi.ts).
+  Server.commandTime = Date.now();
+  call(c, cmd, argv);
+  afterCommand(c, cmd);
+}
+
+// Refuse a command. Inside MULTI that dooms the transaction; a refused
+// EXEC ends it (multi.ts).
+function rejectCommand(c: Client, cmd: Command | null, message: string): void {
+  Server.stats.rejectedCalls++;
+  if (!rejectInTransaction(c, cmd, message)) c.out.error(message);
+}
+
+// Invoke a handler and turn its CommandError into the error reply.
+export function call(c: Client, cmd: Command, argv: Buffer[]): void {
+  c.lastCommand = cmd.fullname;
+  cmd.calls++;
+  Server.stats.commands++;
+  const mark = beginCommand(); // What it changes is logged (aof.ts).
+  try {
+    cmd.handler!(c, argv);
+  } catch (err) {
+    if (err instanceof CommandError || err instanceof WrongTypeError) {
+      c.out.error(err.message);
+      return;
+    }
+    // A bug in a handler must not take the server down with it: that
+    // client gets an error, the log gets the stack, everyone else goes on.
+    log(`client ${c.id}: ${cmd.fullname} failed: ${(err as Error).stack ?? String(err)}`);
+    c.out.error(`ERR internal error in '${cmd.fullname}'`);
+  } finally {
+    endCommand(c, argv, mark);
+  }
+}
+
+// The hook point after every command. Step 11 serves the clients blocked
+// on keys this command made ready (BLPOP, blocking.ts). EXEC runs its queue
+// through call(), not through here, so this runs once after the whole
+// EXEC: nobody is served in the middle of a transaction.
+function afterCommand(_c: Client, _cmd: Command): void {
+  Server.blocking.handleClientsBlockedOnKeys();
+}

@@ -1,0 +1,593 @@
+// commands/lists.ts -- the list commands: pushes and pops at both ends, ranges, LPOS, LMOVE, BLPOP.
+//
+// The list itself is list.ts, a deque that knows nothing of keys or
+// replies. Here every command has the same shape as the string commands:
+// find the list (db.get() throws WRONGTYPE for any other type), change it,
+// tell the keyspace (db.modified(), which is also what wakes the clients
+// blocked on the key), reply. Two rules of Redis hold everywhere: a list
+// never exists empty (the command that empties it deletes the key, and a
+// command on a missing key sees an empty list), and a value pushed from an
+// argument is copied, since the parser lends views into its read buffer.
+//
+// The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH) first try to
+// answer at once, exactly as their non-blocking twins. Only when every
+// key they name is empty do they park the client (blockForKeys, state.ts)
+// with a callback that the blocking manager (blocking.ts) calls when one
+// of the keys has been written to, after the writing command finished.
+
+import { arityError, CommandError, type CommandSpec } from "../commands.ts";
+import { fromKey, type Key, WrongTypeError } from "../db.ts";
+import {
+  ERR_NOT_INTEGER,
+  INT64_MIN,
+  type LongDouble,
+  parseInt64,
+  parseLongDouble,
+} from "../int64.ts";
+import { List } from "../list.ts";
+import { blockForKeys, type Client, Server } from "../state.ts";
+
+const SYNTAX_ERROR = "ERR syntax error";
+
+type End = "left" | "right";
+
+/* ============================ Helpers ===================================== */
+
+function lower(b: Buffer): string {
+  return b.toString("latin1").toLowerCase();
+}
+
+// A 64-bit integer argument (an index, a count), as a JS number: beyond
+// 2^53 it loses digits, but every such value is out of range of any list
+// and clamps the same way.
+function intArg(b: Buffer): number {
+  const n = parseInt64(b);
+  if (n === null) throw new CommandError(ERR_NOT_INTEGER);
+  return Number(n);
+}
+
+// LEFT or RIGHT, any case (LMOVE, BLMOVE).
+function endArg(b: Buffer): End {
+  const s = lower(b);
+  if (s === "left" || s === "right") return s;
+  throw new CommandError(SYNTAX_ERROR);
+}
+
+// A blocking command's timeout: seconds as a float (0.1 is 100 ms), 0 for
+// ever. Redis's getTimeoutFromObjectOrReply() computes ceil(seconds *
+// 1000) in a long double and casts it to a 64-bit integer, so a timeout
+// too big for that wraps negative ("1e400", "inf" are "negative"), and a
+// tiny one rounds up to 1 ms. Returns the deadline: ms since the epoch, or
+// 0 for none.
+function timeoutArg(b: Buffer): number {
+  const v = parseLongDouble(b);
+  if (v === null) throw new CommandError("ERR timeout is not a float or out of range");
+  const ms = ceilMillis(v);
+  if (ms < 0n || ms >= 2n ** 63n) throw new CommandError("ERR timeout is negative");
+  return ms === 0n ? 0 : Server.commandTime + Number(ms);
+}
+
+// ceil(v * 1000) of a LongDouble, exactly; -1n for an infinity.
+function ceilMillis(v: LongDouble): bigint {
+  if (v.kind === "inf") return -1n;
+  const x = v.sig * 1000n;
+  let q: bigint;
+  if (v.exp >= 0) q = x << BigInt(v.exp);
+  else {
+    const shift = BigInt(-v.exp);
+    q = x >> shift;
+    // The ceiling of a positive value rounds a remainder up; of a negative
+    // one it truncates towards zero (-0.1 ms is 0: wait for ever).
+    if (!v.negative && (x & ((1n << shift) - 1n)) !== 0n) q += 1n;
+  }
+  return v.negative ? -q : q;
+}
+
+// The list at key, undefined if there is none; WRONGTYPE for other types.
+function getList(key: Buffer): List | undefined {
+  return Server.db.get(key, "list");
+}
+
+// After a command changed a list in place: delete the key if the list is
+// now empty, else announce the change. Both wake blocked clients' checks.
+function changed(key: Buffer, list: List): void {
+  if (list.length === 0) Server.db.delete(key);
+  else Server.db.modified(key);
+}
+
+// Push `values` at one end of the list at key, creating it if needed.
+// Returns the new length.
+function push(key: Buffer, end: End, values: Buffer[], list = getList(key)): number {
+  const created = list === undefined;
+  const l = list ?? new List();
+  for (const v of values) {
+    // Copy: the argument is a view into the parser's buffer.
+    if (end === "left") l.pushFront(Buffer.from(v));
+    else l.pushBack(Buffer.from(v));
+  }
+  if (created) Server.db.set(key, { type: "list", value: l });
+  else Server.db.modified(key);
+  return l.length;
+}
+
+function pop(list: List, end: End): Buffer {
+  return (end === "left" ? list.popFront() : list.popBack())!;
+}
+
+/* ============================ Pushes ====================================== */
+
+function pushCommand(end: End, onlyIfExists: boolean) {
+  return (c: Client, argv: Buffer[]): void => {
+    const list = getList(argv[1]!);
+    if (onlyIfExists && list === undefined) {
+      c.out.integer(0);
+      return;
+    }
+    c.out.integer(push(argv[1]!, end, argv.slice(2), list));
+  };
+}
+
+/* ============================ Pops ======================================== */
+
+// LPOP/RPOP key [count]. Without count: one element or nil. With count:
+// an array of up to count elements, popping order, or a nil array when
+// the key is missing (count 0 included, as in Redis).
+function popCommand(end: End) {
+  return (c: Client, argv: Buffer[]): void => {
+    if (argv.length > 3) throw arityError(argv[0]!.toString("latin1").toLowerCase());
+    let count = -1;
+    if (argv.length === 3) {
+      const n = parseInt64(argv[2]!);
+      if (n === null || n < 0n) {
+        throw new CommandError("ERR value is out of range, must be positive");
+      }
+      count = Number(n);
+    }
+    const list = getList(argv[1]!);
+    if (list === undefined) {
+      if (count === -1) c.out.null();
+      else c.out.nullArray();
+      return;
+    }
+    if (count === -1) {
+      c.out.bulk(pop(list, end));
+    } else {
+      const items = end === "left" ? list.popFrontN(count) : list.popBackN(count);
+      c.out.array(items.length);
+      for (const item of items) c.out.bulk(item);
+    }
+    changed(argv[1]!, list);
+  };
+}
+
+/* ============================ By position ================================= */
+
+function llen(c: Client, argv: Buffer[]): void {
+  c.out.integer(getList(argv[1]!)?.length ?? 0);
+}
+
+function lrange(c: Client, argv: Buffer[]): void {
+  const start = intArg(argv[2]!);
+  const stop = intArg(argv[3]!);
+  const items = getList(argv[1]!)?.range(start, stop) ?? [];
+  c.out.array(items.length);
+  for (const item of items) c.out.bulk(item);
+}
+
+// LINDEX and LSET look the key up before they parse the index, as Redis
+// does: a missing key answers nil (or "no such key") whatever the index.
+function lindex(c: Client, argv: Buffer[]): void {
+  const list = getList(argv[1]!);
+  if (list === undefined) {
+    c.out.null();
+    return;
+  }
+  const item = list.index(intArg(argv[2]!));
+  if (item === undefined) c.out.null();
+  else c.out.bulk(item);
+}
+
+function lset(c: Client, argv: Buffer[]): void {
+  const list = getList(argv[1]!);
+  if (list === undefined) throw new CommandError("ERR no such key");
+  const index = intArg(argv[2]!);
+  if (!list.set(index, Buffer.from(argv[3]!))) throw new CommandError("ERR index out of range");
+  Server.db.modified(argv[1]!);
+  c.out.ok();
+}
+
+function ltrim(c: Client, argv: Buffer[]): void {
+  const start = intArg(argv[2]!);
+  const stop = intArg(argv[3]!);
+  const list = getList(argv[1]!);
+  if (list !== undefined && list.trim(start, stop) > 0) changed(argv[1]!, list);
+  c.out.ok();
+}
+
+/* ============================ By value ==================================== */
+
+// LINSERT key BEFORE|AFTER pivot value: the new length, -1 without the
+// pivot, 0 without the key.
+function linsert(c: Client, argv: Buffer[]): void {
+  const where = lower(argv[2]!);
+  if (where !== "before" && where !== "after") throw new CommandError(SYNTAX_ERROR);
+  const list = getList(argv[1]!);
+  if (list === undefined) {
+    c.out.integer(0);
+    return;
+  }
+  const n = list.insert(where, argv[3]!, Buffer.from(argv[4]!));
+  if (n > 0) Server.db.modified(argv[1]!);
+  c.out.integer(n);
+}
+
+function lrem(c: Client, argv: Buffer[]): void {
+  const count = intArg(argv[2]!);
+  const list = getList(argv[1]!);
+  const removed = list?.remove(count, argv[3]!) ?? 0;
+  if (removed > 0) changed(argv[1]!, list!);
+  c.out.integer(removed);
+}
+
+// LPOS key element [RANK rank] [COUNT num] [MAXLEN len]. Each option is
+// checked as it is parsed, so the first bad one in argument order is the
+// error Redis reports. RANK -9223372036854775808 is RANK -1 in Redis 7.0
+// (its negation overflows back to itself, and the search takes the sign).
+function lpos(c: Client, argv: Buffer[]): void {
+  const opts: { rank?: number; count?: number; maxlen?: number } = {};
+  for (let j = 3; j < argv.length; j++) {
+    const opt = lower(argv[j]!);
+    if (j + 1 >= argv.length || (opt !== "rank" && opt !== "count" && opt !== "maxlen")) {
+      throw new CommandError(SYNTAX_ERROR);
+    }
+    const n = parseInt64(argv[++j]!);
+    if (n === null) throw new CommandError(ERR_NOT_INTEGER);
+    if (opt === "rank") opts.rank = n === INT64_MIN ? -1 : Number(n);
+    else if (opt === "count") opts.count = Number(n);
+    else opts.maxlen = Number(n);
+    // Validate now, against an empty list: only the option errors can come back.
+    const err = new List().pos(argv[2]!, opts);
+    if (!Array.isArray(err)) throw new CommandError(err.reply);
+  }
+  const list = getList(argv[1]!);
+  const found = list === undefined ? [] : list.pos(argv[2]!, opts);
+  if (!Array.isArray(found)) throw new CommandError(found.reply);
+  if (opts.count === undefined) {
+    if (found.length === 0) c.out.null();
+    else c.out.integer(found[0]!);
+    return;
+  }
+  c.out.array(found.length);
+  for (const i of found) c.out.integer(i);
+}
+
+/* ============================ LMOVE ======================================= */
+
+// Pop from src's `from` end and push onto dst's `to` end; the element, or
+// undefined when src is missing. dst's type is checked before anything
+// moves, so a WRONGTYPE leaves both keys as they were.
+function move(src: Buffer, dst: Buffer, from: End, to: End): Buffer | undefined {
+  const list = getList(src);
+  if (list === undefined) return undefined;
+  const target = getList(dst);
+  const item = pop(list, from);
+  // src and dst may be one list (a rotation): push before deleting, so a
+  // one-element list survives its own rotation.
+  push(dst, to, [item], target ?? (src.equals(dst) ? list : undefined));
+  if (!src.equals(dst)) changed(src, list);
+  return item;
+}
+
+function lmove(c: Client, argv: Buffer[]): void {
+  const from = endArg(argv[3]!);
+  const to = endArg(argv[4]!);
+  const item = move(argv[1]!, argv[2]!, from, to);
+  if (item === undefined) c.out.null();
+  else c.out.bulk(item);
+}
+
+function rpoplpush(c: Client, argv: Buffer[]): void {
+  const item = move(argv[1]!, argv[2]!, "right", "left");
+  if (item === undefined) c.out.null();
+  else c.out.bulk(item);
+}
+
+/* ============================ Blocking pops ===============================
+ * Each first tries what its non-blocking twin would do; when that finds
+ * nothing it parks the client. The callback it leaves with the blocking
+ * manager is the same attempt, on the one key that became ready: Redis
+ * 7.0 serves a waiter from the key that was pushed to, not by re-running
+ * the command from its first key.
+ * ======================================================================== */
+
+// BLPOP/BRPOP key [key ...] timeout: [key, element] from the first
+// non-empty key in argument order, or block on all of them.
+function bpopCommand(end: End) {
+  return (c: Client, argv: Buffer[]): void => {
+    const deadline = timeoutArg(argv[argv.length - 1]!);
+    const keys = argv.slice(1, -1);
+    for (const key of keys) {
+      const list = getList(key);
+      if (list === undefined) continue;
+      replyPopped(c, key, pop(list, end));
+      changed(key, list);
+      return;
+    }
+    blockForKeys(
+      c,
+      keys,
+      deadline,
+      (key: Key): boolean => {
+        const k = fromKey(key);
+        const list = Server.db.lookup(k);
+        if (list?.type !== "list") return false;
+        replyPopped(c, k, pop(list.value, end));
+        changed(k, list.value);
+        return true;
+      },
+      () => c.out.nullArray(),
+    );
+  };
+}
+
+function replyPopped(c: Client, key: Buffer, item: Buffer): void {
+  c.out.array(2);
+  c.out.bulk(key);
+  c.out.bulk(item);
+}
+
+// BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout, and BRPOPLPUSH src dst
+// timeout (BLMOVE src dst RIGHT LEFT). Served, it pushes onto dst, which
+// readies dst for the clients blocked there: they are served next, in the
+// same walk of the ready keys.
+function blmoveGeneric(c: Client, src: Buffer, dst: Buffer, from: End, to: End, t: Buffer): void {
+  const deadline = timeoutArg(t);
+  const item = move(src, dst, from, to);
+  if (item !== undefined) {
+    c.out.bulk(item);
+    return;
+  }
+  // Keep our own copies: argv's Buffers are views into the read buffer.
+  const source = Buffer.from(src);
+  const destination = Buffer.from(dst);
+  blockForKeys(
+    c,
+    [source],
+    deadline,
+    (): boolean => {
+      if (Server.db.lookup(source)?.type !== "list") return false;
+      try {
+        c.out.bulk(move(source, destination, from, to)!);
+      } catch (err) {
+        // The destination holds another type by now: nothing moves, and
+        // the waiter gets the error (Redis 7.0 does the same).
+        if (!(err instanceof WrongTypeError)) throw err;
+        c.out.error(err.message);
+      }
+      return true;
+    },
+    () => c.out.nullArray(),
+  );
+}
+
+function blmove(c: Client, argv: Buffer[]): void {
+  const from = endArg(argv[3]!);
+  const to = endArg(argv[4]!);
+  blmoveGeneric(c, argv[1]!, argv[2]!, from, to, argv[5]!);
+}
+
+function brpoplpush(c: Client, argv: Buffer[]): void {
+  blmoveGeneric(c, argv[1]!, argv[2]!, "right", "left", argv[3]!);
+}
+
+/* ============================ The table =================================== */
+
+const G = "list";
+const ONE_KEY: [number, number, number] = [1, 1, 1];
+const TWO_KEYS: [number, number, number] = [1, 2, 1];
+const KEYS_THEN_TIMEOUT: [number, number, number] = [1, -2, 1];
+
+export const listCommands: CommandSpec[] = [
+  {
+    name: "lpush",
+    arity: -3,
+    flags: ["write", "denyoom", "fast"],
+    handler: pushCommand("left", false),
+    keys: ONE_KEY,
+    group: G,
+    summary: "Prepend one or multiple elements to a list",
+    since: "1.0.0",
+  },
+  {
+    name: "rpush",
+    arity: -3,
+    flags: ["write", "denyoom", "fast"],
+    handler: pushCommand("right", false),
+    keys: ONE_KEY,
+    group: G,
+    summary: "Append one or multiple elements to a list",
+    since: "1.0.0",
+  },
+  {
+    name: "lpushx",
+    arity: -3,
+    flags: ["write", "denyoom", "fast"],
+    handler: pushCommand("left", true),
+    keys: ONE_KEY,
+    group: G,
+    summary: "Prepend an element to a list, only if the list exists",
+    since: "2.2.0",
+  },
+  {
+    name: "rpushx",
+    arity: -3,
+    flags: ["write", "denyoom", "fast"],
+    handler: pushCommand("right", true),
+    keys: ONE_KEY,
+    group: G,
+    summary: "Append an element to a list, only if the list exists",
+    since: "2.2.0",
+  },
+  {
+    name: "lpop",
+    arity: -2,
+    flags: ["write", "fast"],
+    handler: popCommand("left"),
+    keys: ONE_KEY,
+    group: G,
+    summary: "Remove and get the first elements in a list",
+    since: "1.0.0",
+  },
+  {
+    name: "rpop",
+    arity: -2,
+    flags: ["write", "fast"],
+    handler: popCommand("right"),
+    keys: ONE_KEY,
+    group: G,
+    summary: "Remove and get the last elements in a list",
+    since: "1.0.0",
+  },
+  {
+    name: "llen",
+    arity: 2,
+    flags: ["readonly", "fast"],
+    handler: llen,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Get the length of a list",
+    since: "1.0.0",
+  },
+  {
+    name: "lrange",
+    arity: 4,
+    flags: ["readonly"],
+    handler: lrange,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Get a range of elements from a list",
+    since: "1.0.0",
+  },
+  {
+    name: "lindex",
+    arity: 3,
+    flags: ["readonly"],
+    handler: lindex,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Get an element from a list by its index",
+    since: "1.0.0",
+  },
+  {
+    name: "lset",
+    arity: 4,
+    flags: ["write", "denyoom"],
+    handler: lset,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Set the value of an element in a list by its index",
+    since: "1.0.0",
+  },
+  {
+    name: "linsert",
+    arity: 5,
+    flags: ["write", "denyoom"],
+    handler: linsert,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Insert an element before or after another element in a list",
+    since: "2.2.0",
+  },
+  {
+    name: "lrem",
+    arity: 4,
+    flags: ["write"],
+    handler: lrem,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Remove elements from a list",
+    since: "1.0.0",
+  },
+  {
+    name: "ltrim",
+    arity: 4,
+    flags: ["write"],
+    handler: ltrim,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Trim a list to the specified range",
+    since: "1.0.0",
+  },
+  {
+    name: "lpos",
+    arity: -3,
+    flags: ["readonly"],
+    handler: lpos,
+    keys: ONE_KEY,
+    group: G,
+    summary: "Return the index of matching elements on a list",
+    since: "6.0.6",
+  },
+  {
+    name: "lmove",
+    arity: 5,
+    flags: ["write", "denyoom"],
+    handler: lmove,
+    keys: TWO_KEYS,
+    group: G,
+    summary: "Pop an element from a list, push it to another list and return it",
+    since: "6.2.0",
+  },
+  {
+    name: "rpoplpush",
+    arity: 3,
+    flags: ["write", "denyoom"],
+    handler: rpoplpush,
+    keys: TWO_KEYS,
+    group: G,
+    summary: "Remove the last element in a list, prepend it to another list and return it",
+    since: "1.2.0",
+  },
+  {
+    name: "blpop",
+    arity: -3,
+    flags: ["write", "noscript", "blocking"],
+    handler: bpopCommand("left"),
+    keys: KEYS_THEN_TIMEOUT,
+    group: G,
+    summary: "Remove and get the first element in a list, or block until one is available",
+    since: "2.0.0",
+  },
+  {
+    name: "brpop",
+    arity: -3,
+    flags: ["write", "noscript", "blocking"],
+    handler: bpopCommand("right"),
+    keys: KEYS_THEN_TIMEOUT,
+    group: G,
+    summary: "Remove and get the last element in a list, or block until one is available",
+    since: "2.0.0",
+  },
+  {
+    name: "blmove",
+    arity: 6,
+    flags: ["write", "denyoom", "noscript", "blocking"],
+    handler: blmove,
+    keys: TWO_KEYS,
+    group: G,
+    summary:
+      "Pop an element from a list, push it to another list and return it; or block until one is available",
+    since: "6.2.0",
+  },
+  {
+    name: "brpoplpush",
+    arity: 4,
+    flags: ["write", "denyoom", "noscript", "blocking"],
+    handler: brpoplpush,
+    keys: TWO_KEYS,
+    group: G,
+    summary:
+      "Pop an element from a list, push it to another list and return it; or block until one is available",
+    since: "2.2.0",
+  },
+];

@@ -1,0 +1,207 @@
+// commands/pubsub.ts -- SUBSCRIBE, PUBLISH and friends: step 07's channels, spoken in RESP.
+//
+// Every (un)subscription is confirmed with its own three-element frame,
+// ["subscribe", channel, how many channels and patterns the client now
+// has], even when nothing changed, exactly as Redis sends them: client
+// libraries count these frames to know when a SUBSCRIBE is done. On a
+// RESP3 connection they are push frames, like the messages themselves.
+// A client with at least one subscription is "subscribed": on RESP2 it may
+// then only (un)subscribe, PING and QUIT (commands.ts enforces that).
+
+import { arityError, type CommandSpec } from "../commands.ts";
+import { globMatch } from "../glob.ts";
+import { nameOf } from "../pubsub.ts";
+import { type Client, Server } from "../state.ts";
+
+type Kind = "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe";
+
+const WORDS: Record<Kind, Buffer> = {
+  subscribe: Buffer.from("subscribe"),
+  unsubscribe: Buffer.from("unsubscribe"),
+  psubscribe: Buffer.from("psubscribe"),
+  punsubscribe: Buffer.from("punsubscribe"),
+};
+
+// One confirmation frame. `name` null: "unsubscribed from nothing".
+function confirm(c: Client, kind: Kind, name: Buffer | null): void {
+  c.out.push(3);
+  c.out.bulk(WORDS[kind]);
+  if (name === null) c.out.null();
+  else c.out.bulk(name);
+  c.out.integer(Server.pubsub.count(c));
+}
+
+function updateFlag(c: Client): void {
+  c.pubsub = Server.pubsub.count(c) > 0;
+}
+
+function subscribe(c: Client, argv: Buffer[]): void {
+  for (let j = 1; j < argv.length; j++) {
+    Server.pubsub.subscribe(c, argv[j]!);
+    confirm(c, "subscribe", argv[j]!);
+  }
+  updateFlag(c);
+}
+
+function psubscribe(c: Client, argv: Buffer[]): void {
+  for (let j = 1; j < argv.length; j++) {
+    Server.pubsub.psubscribe(c, argv[j]!);
+    confirm(c, "psubscribe", argv[j]!);
+  }
+  updateFlag(c);
+}
+
+// UNSUBSCRIBE [channel ...]; none named: all of them.
+function unsubscribe(c: Client, argv: Buffer[]): void {
+  const ps = Server.pubsub;
+  if (argv.length === 1) {
+    const all = [...ps.channels.channelsOf(c)].map((ch) => ch.name);
+    for (const name of all) {
+      ps.unsubscribe(c, name);
+      confirm(c, "unsubscribe", Buffer.from(name, "latin1"));
+    }
+    if (all.length === 0) confirm(c, "unsubscribe", null);
+  } else {
+    for (let j = 1; j < argv.length; j++) {
+      ps.unsubscribe(c, nameOf(argv[j]!));
+      confirm(c, "unsubscribe", argv[j]!);
+    }
+  }
+  updateFlag(c);
+}
+
+function punsubscribe(c: Client, argv: Buffer[]): void {
+  const ps = Server.pubsub;
+  if (argv.length === 1) {
+    const all = [...ps.patterns.channelsOf(c)].map((p) => p.name);
+    for (const name of all) {
+      ps.punsubscribe(c, name);
+      confirm(c, "punsubscribe", Buffer.from(name, "latin1"));
+    }
+    if (all.length === 0) confirm(c, "punsubscribe", null);
+  } else {
+    for (let j = 1; j < argv.length; j++) {
+      ps.punsubscribe(c, nameOf(argv[j]!));
+      confirm(c, "punsubscribe", argv[j]!);
+    }
+  }
+  updateFlag(c);
+}
+
+function publish(c: Client, argv: Buffer[]): void {
+  c.out.integer(Server.pubsub.publish(argv[1]!, argv[2]!));
+}
+
+// PUBSUB CHANNELS [pattern]: the channels with at least one subscriber.
+function pubsubChannels(c: Client, argv: Buffer[]): void {
+  if (argv.length > 3) throw arityError("pubsub|channels");
+  const pattern = argv[2];
+  const names: Buffer[] = [];
+  for (const ch of Server.pubsub.channels.list()) {
+    const b = Buffer.from(ch.name, "latin1");
+    if (pattern === undefined || globMatch(pattern, b)) names.push(b);
+  }
+  c.out.array(names.length);
+  for (const b of names) c.out.bulk(b);
+}
+
+// PUBSUB NUMSUB [channel ...]: each channel and its subscriber count.
+function pubsubNumsub(c: Client, argv: Buffer[]): void {
+  c.out.array((argv.length - 2) * 2);
+  for (let j = 2; j < argv.length; j++) {
+    c.out.bulk(argv[j]!);
+    c.out.integer(Server.pubsub.channels.get(nameOf(argv[j]!))?.members.size ?? 0);
+  }
+}
+
+const G = "pubsub";
+const SUB_FLAGS: CommandSpec["flags"] = ["pubsub", "noscript", "loading", "stale"];
+
+export const pubsubCommands: CommandSpec[] = [
+  {
+    name: "subscribe",
+    arity: -2,
+    flags: SUB_FLAGS,
+    handler: subscribe,
+    pubsubContext: true,
+    group: G,
+    summary: "Listens for messages published to channels.",
+    since: "2.0.0",
+  },
+  {
+    name: "unsubscribe",
+    arity: -1,
+    flags: SUB_FLAGS,
+    handler: unsubscribe,
+    pubsubContext: true,
+    group: G,
+    summary: "Stops listening to messages posted to channels.",
+    since: "2.0.0",
+  },
+  {
+    name: "psubscribe",
+    arity: -2,
+    flags: SUB_FLAGS,
+    handler: psubscribe,
+    pubsubContext: true,
+    group: G,
+    summary: "Listens for messages published to channels that match one or more patterns.",
+    since: "2.0.0",
+  },
+  {
+    name: "punsubscribe",
+    arity: -1,
+    flags: SUB_FLAGS,
+    handler: punsubscribe,
+    pubsubContext: true,
+    group: G,
+    summary: "Stops listening to messages published to channels that match one or more patterns.",
+    since: "2.0.0",
+  },
+  {
+    name: "publish",
+    arity: 3,
+    flags: ["pubsub", "loading", "stale", "fast"],
+    handler: publish,
+    group: G,
+    summary: "Posts a message to a channel.",
+    since: "2.0.0",
+  },
+  {
+    name: "pubsub",
+    arity: -2,
+    flags: [],
+    group: G,
+    summary: "A container for Pub/Sub commands.",
+    since: "2.8.0",
+    subcommands: [
+      {
+        name: "channels",
+        arity: -2,
+        flags: ["pubsub", "loading", "stale"],
+        handler: pubsubChannels,
+        group: G,
+        summary: "Returns the active channels.",
+        since: "2.8.0",
+      },
+      {
+        name: "numsub",
+        arity: -2,
+        flags: ["pubsub", "loading", "stale"],
+        handler: pubsubNumsub,
+        group: G,
+        summary: "Returns a count of subscribers to channels.",
+        since: "2.8.0",
+      },
+      {
+        name: "numpat",
+        arity: 2,
+        flags: ["pubsub", "loading", "stale"],
+        handler: (c) => c.out.integer(Server.pubsub.patterns.count),
+        group: G,
+        summary: "Returns a count of unique pattern subscriptions.",
+        since: "2.8.0",
+      },
+    ],
+  },
+];

@@ -1,0 +1,376 @@
+// server.ts -- a Redis server: step 05's loop, speaking RESP instead of chat lines.
+//
+// The chat is over; what it taught stays. The loop is step 05's, around the
+// same Poller (poller.ts, unchanged): wait for ready sockets, serve each,
+// run the timers, then flush every client's output once. What a client
+// sends is no longer lines but RESP (resp.ts): length-prefixed, so any
+// byte can be in a value and the parser never scans a payload. A complete
+// request goes to the command table (commands.ts), whose handlers answer
+// through the client's reply writer, RESP2 or RESP3 as the client chose.
+// Step 07's channels are now pub/sub (pubsub.ts).
+//
+// One read can hold many requests (a pipelining client, redis-benchmark
+// -P 16): they are all run, in order, and all their replies leave in one
+// write at the end of the iteration. A request cut in half waits in the
+// client's parser for the rest. Input that can never be valid RESP gets
+// Redis's "-ERR Protocol error: ..." and that one connection is closed.
+
+import net from "node:net";
+import { parseArgs } from "node:util";
+import { listeningPort, log, onShutdown } from "@smallchat/shared/chatlib";
+import { aofCron, aofEnabled, aofOptions, configureAof, flushAof, loadAof } from "./aof.ts";
+import { lookupCommand, processCommand } from "./commands.ts";
+import { touchWatchedKeys, unwatchAllKeys } from "./multi.ts";
+import { type PollEvent, Poller } from "./poller.ts";
+import { ProtocolError, RespParser } from "./resp.ts";
+import { type Client, closeAfterReply, createClientState, Server } from "./state.ts";
+
+// How often the loop wakes up when nothing happens: Redis's serverCron
+// runs 10 times a second (hz 10).
+const TICK_MS = 100;
+
+// A client whose socket holds this many unsent bytes is not read from
+// until it drains: a client that pipelines requests without reading the
+// replies is slowed down by TCP instead of growing our memory.
+const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
+
+/* ============================ Clients ===================================== */
+
+function createClient(socket: net.Socket): Client {
+  const parser = new RespParser({ maxBulkLen: Server.config.protoMaxBulkLen });
+  const c = createClientState(socket, parser);
+  Server.clients.set(c.id, c);
+  Server.stats.connections++;
+  return c;
+}
+
+// Free a client: forget its subscriptions and watches, close its socket. Safe to call
+// twice. With `flush`, what is queued for it goes out first (the protocol
+// error, QUIT's +OK).
+function freeClient(c: Client, reason: string, flush = false): void {
+  if (c.gone) return;
+  c.gone = true;
+  Server.clients.delete(c.id);
+  Server.pubsub.removeClient(c);
+  Server.blocking.forget(c); // Blocked: it swallows nothing from now on.
+  Server.unblocked.delete(c);
+  unwatchAllKeys(c);
+  Server.pendingWrites.delete(c);
+  Server.toClose.delete(c);
+  poller?.remove(c.socket);
+  const chunks = c.out.take();
+  if (flush && chunks.length > 0 && !c.socket.writableNeedDrain) {
+    const socket = c.socket;
+    for (const b of chunks) socket.write(b);
+    socket.end(() => socket.destroy());
+  } else {
+    c.socket.destroy();
+  }
+  log(`client ${c.id} dropped: ${reason}`);
+}
+
+/* ============================ Input ======================================= */
+
+// Called when the poller reports `c` readable: read every chunk Node holds
+// (until read() says null, Node's EAGAIN), and run the commands in them.
+function readFromClient(c: Client): void {
+  while (!c.gone && c.closeAfterReply === null) {
+    if (c.socket.writableLength > OUTPUT_PAUSE_BYTES) return; // Resumed on 'writable'.
+    const chunk = c.socket.read() as Buffer | null;
+    if (chunk === null) return;
+    Server.stats.netInput += chunk.length;
+    Server.stats.reads++;
+    c.lastInteraction = Date.now();
+    c.parser.feed(chunk);
+    processInputBuffer(c);
+    if (!c.gone && c.parser.buffered > Server.config.queryBufferLimit) {
+      freeClient(c, `query buffer over ${Server.config.queryBufferLimit} bytes`);
+    }
+  }
+}
+
+// Run every complete command in the client's parser. Stops at a blocked
+// client (its next commands wait their turn: processUnblockedClients()
+// calls this again when it is served) and at one that will close.
+function processInputBuffer(c: Client): void {
+  while (!c.gone && !c.blocked && c.closeAfterReply === null) {
+    let argv: Buffer[] | null;
+    try {
+      argv = c.parser.next();
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      c.out.error(`ERR ${err.message}`);
+      closeAfterReply(c, `protocol error: ${err.reason}`);
+      return;
+    }
+    if (argv === null) return;
+    processCommand(c, argv);
+  }
+}
+
+// Redis's processUnblockedClients(): the clients served or timed out in
+// this iteration run the commands they pipelined while they waited. One of
+// those may block again, or ready keys for others: both are handled as for
+// any command.
+function processUnblockedClients(): void {
+  while (Server.unblocked.size > 0) {
+    const [c] = Server.unblocked;
+    Server.unblocked.delete(c!);
+    if (!c!.blocked) processInputBuffer(c!);
+  }
+}
+
+/* ============================ Output ======================================
+ * Replies wait in each client's ReplyWriter (resp.ts) until the end of the
+ * iteration; then each client gets one write with everything its requests
+ * of this iteration produced. A pipelined client sending 16 PINGs in one
+ * packet gets its 16 PONGs in one packet.
+ * ======================================================================== */
+
+function flushClient(c: Client): void {
+  const chunks = c.out.take();
+  if (chunks.length === 0) return;
+  const socket = c.socket;
+  if (chunks.length === 1) {
+    Server.stats.netOutput += chunks[0]!.length;
+    socket.write(chunks[0]!);
+  } else {
+    socket.cork(); // Many chunks, one writev().
+    for (const b of chunks) {
+      Server.stats.netOutput += b.length;
+      socket.write(b);
+    }
+    socket.uncork();
+  }
+  c.socketHeld = socket.writableLength;
+  Server.stats.writes++;
+}
+
+// Redis's beforeSleep(): free the clients marked for closing, then flush.
+function handleClientsWithPendingWrites(): void {
+  flushAof(); // Step 14: what the replies acknowledge is logged first (aof.ts).
+  for (const [c, reason] of Server.toClose) freeClient(c, reason);
+  for (const c of Server.pendingWrites) {
+    if (c.closeAfterReply !== null) freeClient(c, c.closeAfterReply, true);
+    else flushClient(c);
+  }
+  Server.pendingWrites.clear();
+}
+
+/* ============================ Timers ====================================== */
+
+interface Timer {
+  when: number;
+  everyMs: number;
+  proc: () => void;
+}
+
+const timers: Timer[] = [];
+
+function addTimer(everyMs: number, proc: () => void): void {
+  timers.push({ when: performance.now() + everyMs, everyMs, proc });
+}
+
+// The nearest timer, or the nearest blocked client's deadline (an epoch
+// time; it expires once the clock is past it, hence the + 1).
+function msUntilNextTimer(): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const t of timers) next = Math.min(next, t.when);
+  const ms = Math.max(0, next - performance.now());
+  return Math.min(ms, Math.max(0, Server.blocking.nextDeadline() + 1 - Date.now()));
+}
+
+function runTimers(): void {
+  const now = performance.now();
+  for (const t of timers) {
+    if (t.when > now) continue;
+    t.proc();
+    t.when = now + t.everyMs;
+  }
+}
+
+// The periodic tick: the active half of expiry (db.ts). Each tick samples
+// keys that have a TTL and deletes the dead ones, for at most a quarter of
+// the tick (Redis's activeExpireCycle), so a million keys that nobody
+// reads again are reclaimed over a few ticks without stalling the clients.
+const EXPIRE_BUDGET_MS = TICK_MS / 4;
+
+function serverCron(): void {
+  Server.commandTime = Date.now();
+  Server.db.activeExpireCycle(EXPIRE_BUDGET_MS);
+  aofCron();
+}
+
+/* ============================ The event loop ============================== */
+
+let poller: Poller<Client> | null = null;
+let running = true;
+
+function processEvent(ev: PollEvent<Client>): void {
+  switch (ev.type) {
+    case "accept": {
+      const c = createClient(ev.socket);
+      poller?.add(ev.socket, c);
+      break;
+    }
+    case "readable":
+      readFromClient(ev.data);
+      break;
+    case "writable":
+      // Drained: read again if we had stopped for it.
+      ev.data.socketHeld = 0;
+      if (!ev.data.gone) readFromClient(ev.data);
+      break;
+    case "end":
+      // read() returned 0: the client sends nothing more. Redis frees it on
+      // the spot, but by then its replies were already written in the same
+      // iteration; here they still wait for the flush, so close after it.
+      if (!ev.data.gone) {
+        closeAfterReply(ev.data, "closed by peer");
+        Server.pendingWrites.add(ev.data);
+      }
+      break;
+    case "closed":
+      freeClient(ev.data, ev.reason);
+      break;
+  }
+}
+
+async function eventLoop(poller: Poller<Client>): Promise<void> {
+  while (running) {
+    const events = await poller.wait(msUntilNextTimer());
+    for (const ev of events) processEvent(ev);
+    runTimers();
+    // Blocked clients whose time is up get their nil reply (blocking.ts).
+    Server.commandTime = Date.now();
+    Server.blocking.expire(Server.commandTime);
+    processUnblockedClients();
+    handleClientsWithPendingWrites();
+  }
+}
+
+/* ============================ Main ======================================== */
+
+const USAGE =
+  "usage: [--host HOST] [--port PORT] [--proto-max-bulk-len BYTES]" +
+  " [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
+  " [--appendonly yes|no] [--dir DIR] [--appenddirname NAME] [--appendfilename NAME]" +
+  " [--appendfsync always|everysec|no] [--auto-aof-rewrite-percentage N]" +
+  " [--auto-aof-rewrite-min-size BYTES] [--aof-load-truncated yes|no]";
+
+function parseOptions(argv: string[]): void {
+  const cfg = Server.config;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "proto-max-bulk-len": { type: "string" },
+        "client-query-buffer-limit": { type: "string" },
+        "pubsub-output-limit": { type: "string" },
+        ...aofOptions,
+      },
+    });
+    configureAof(values);
+    const num = (name: string, text: string | undefined, fallback: number, max: number) => {
+      if (text === undefined) return fallback;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`invalid --${name}: ${text}`);
+      return n;
+    };
+    cfg.host = values.host ?? cfg.host;
+    cfg.port = num("port", values.port, cfg.port, 65535);
+    const big = Number.MAX_SAFE_INTEGER;
+    cfg.protoMaxBulkLen = num(
+      "proto-max-bulk-len",
+      values["proto-max-bulk-len"],
+      cfg.protoMaxBulkLen,
+      big,
+    );
+    cfg.queryBufferLimit = num(
+      "client-query-buffer-limit",
+      values["client-query-buffer-limit"],
+      cfg.queryBufferLimit,
+      big,
+    );
+    cfg.pubsubOutputLimit = num(
+      "pubsub-output-limit",
+      values["pubsub-output-limit"],
+      cfg.pubsubOutputLimit,
+      big,
+    );
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+// listen(), with a sentence a person can act on when the port is taken:
+// on 6379 that is most likely a real Redis.
+function listen(host: string, port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    // allowHalfOpen: when a client ends its input (`printf 'PING\r\n' | nc
+    // -N`), Node must not close our side before the replies to what it did
+    // send are out. The loop closes it, after the reply (the "end" event).
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true });
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+// Step 14: load the append-only file before the port opens (aof.ts),
+// through the command table, as a client that nobody reads.
+function loadData(): void {
+  if (!aofEnabled()) return;
+  const fake = createClientState(new net.Socket(), new RespParser({ maxBulkLen: 0 }));
+  try {
+    loadAof((c, argv) => {
+      if (lookupCommand(argv) === null) return false;
+      processCommand(c, argv);
+      return true;
+    }, fake);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  parseOptions(process.argv.slice(2));
+  loadData();
+  const { host, port } = Server.config;
+  let server: net.Server;
+  try {
+    server = await listen(host, port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE") {
+      console.error(
+        `port ${port} is already in use (a real redis-server, perhaps?): ` +
+          `start with --port ${port + 1}, or any free port`,
+      );
+    } else {
+      console.error(`Creating listening socket: ${e.message}`);
+    }
+    process.exit(1);
+  }
+  Server.config.port = listeningPort(server);
+  poller = new Poller<Client>(server);
+  addTimer(TICK_MS, serverCron);
+  Server.db.onKeyEvent(touchWatchedKeys); // WATCH (multi.ts).
+  onShutdown(() => {
+    running = false;
+    for (const c of Server.clients.values()) freeClient(c, "server shutting down");
+    server.close();
+    flushAof();
+    log(`Ran ${Server.stats.commands} commands, ${Server.stats.writes} socket writes`);
+  });
+  log(`listening on ${host}:${Server.config.port}`);
+  await eventLoop(poller);
+}
+
+void main();

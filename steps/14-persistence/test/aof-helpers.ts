@@ -1,0 +1,141 @@
+// aof-helpers.ts -- what the AOF tests share: a redis-server with an AOF, and a dataset as plain data.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort } from "@smallchat/test/redis";
+import { Conn } from "../scripts/crash-test.ts";
+
+export { Conn, kill9, startServer } from "../scripts/crash-test.ts";
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "aof-test-"));
+}
+
+export interface Redis {
+  port: number;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+// A real redis-server 7.0.15 with its AOF in `dir`, RESP base file.
+export async function startRedisAof(dir: string): Promise<Redis> {
+  const port = await freePort();
+  const proc = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "yes",
+    "--aof-use-rdb-preamble",
+    "no",
+    "--dir",
+    dir,
+  ]);
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("Ready to accept connections")) resolve();
+    });
+    proc.once("exit", (code) => reject(new Error(`redis-server exited with ${code}:\n${out}`)));
+  });
+  return {
+    port,
+    proc,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.once("exit", () => resolve());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+// Every key of the server, with its type, value and time to live, as
+// plain data two servers' answers can be compared with. Stream groups are
+// compared by what survives a restart (delivery times are not compared).
+export async function dataset(port: number): Promise<Record<string, unknown>> {
+  const conn = await Conn.open(port);
+  const keys = ((await conn.cmd("KEYS", "*")) as string[]).sort();
+  const out: Record<string, unknown> = {};
+  // Every key at once: the requests are pipelined on the one connection.
+  const one = async (key: string): Promise<void> => {
+    const type = await conn.cmd("TYPE", key);
+    const left = Number(await conn.cmd("PTTL", key));
+    const pttl = left < 0 ? left : Date.now() + left; // When it dies: comparable later.
+    let value: unknown;
+    if (type === "string") value = await conn.cmd("GET", key);
+    else if (type === "list") value = await conn.cmd("LRANGE", key, 0, -1);
+    else if (type === "stream") {
+      const groups = (await conn.cmd("XINFO", "GROUPS", key)) as unknown[][];
+      const g = [];
+      for (const group of groups) {
+        const name = group[1] as string;
+        const pending = (await conn.cmd("XPENDING", key, name, "-", "+", 1000)) as unknown[][];
+        g.push({
+          info: group.filter((_, i) => i !== 11), // Without "lag".
+          pending: pending.map((p) => [p[0], p[1], p[3]]),
+        });
+      }
+      value = { entries: await conn.cmd("XRANGE", key, "-", "+"), groups: g };
+    }
+    out[key] = { type, value, pttl };
+  };
+  await Promise.all(keys.map(one));
+  conn.close();
+  return out;
+}
+
+// Two datasets hold the same keys, types and values, and TTLs within a
+// second (the two servers read their clocks at different times).
+export function expectSameData(
+  got: Record<string, unknown>,
+  want: Record<string, unknown>,
+  expect: (v: unknown) => { toEqual(w: unknown): void; toBeLessThanOrEqual(n: number): void },
+): void {
+  const strip = (d: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(d).map(([k, v]) => {
+        const { pttl, ...rest } = v as { pttl: number };
+        return [k, { ...rest, expires: pttl >= 0 }];
+      }),
+    );
+  expect(strip(got)).toEqual(strip(want));
+  for (const [k, v] of Object.entries(want)) {
+    const a = (v as { pttl: number }).pttl;
+    const b = (got[k] as { pttl: number }).pttl;
+    if (a >= 0) expect(Math.abs(a - b)).toBeLessThanOrEqual(1000);
+  }
+}
+
+// A dataset of every type, written with commands.
+export async function writeEveryType(conn: Conn): Promise<void> {
+  const cmds: (string | number)[][] = [
+    ["SET", "plain", "value"],
+    ["SET", "ttl", "v", "EX", 500],
+    ["SET", "bin", "a\r\nb"],
+    ["INCRBYFLOAT", "float", "1.5"],
+    ["RPUSH", "list", "a", "b", "c", "d"],
+    ["LPOP", "list"],
+    ["EXPIRE", "list", 1000],
+    ["XADD", "stream", "*", "f", "1"],
+    ["XADD", "stream", "*", "f", "2"],
+    ["XADD", "stream", "*", "f", "3"],
+    ["XGROUP", "CREATE", "stream", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "alice", "COUNT", 2, "STREAMS", "stream", ">"],
+    ["XACK", "stream", "g", "0-1"],
+    ["XGROUP", "CREATECONSUMER", "stream", "g", "bob"],
+    ["XADD", "empty", "5-5", "f", "v"],
+    ["XDEL", "empty", "5-5"],
+    ["SET", "gone", "x"],
+    ["DEL", "gone"],
+  ];
+  for (const c of cmds) {
+    const r = await conn.cmd(...c);
+    if (r instanceof Error) throw r;
+  }
+}
