@@ -174,7 +174,7 @@ export const connectionCommands: CommandSpec[] = [
   {
     name: "echo",
     arity: 2,
-    flags: ["fast"],
+    flags: ["loading", "stale", "fast"],
     handler: echo,
     group: G,
     summary: "Returns the given string.",

@@ -25,6 +25,7 @@ import {
   compareIds,
   formatId,
   type GroupEntry,
+  MAX_ID,
   MIN_ID,
   parseGroupId,
   parseRangeEnd,
@@ -36,6 +37,7 @@ import {
   type StreamEntry,
   StreamError,
   type StreamId,
+  type StreamInfo,
   streamErrors,
   type TrimSpec,
 } from "../stream.ts";
@@ -794,16 +796,30 @@ function infoStream(key: Buffer): Stream {
   return s;
 }
 
-// XINFO STREAM key: the basic form. radix-tree-nodes is Redis's count of
-// rax nodes; we report our node count there (see README).
+// XINFO STREAM key [FULL [COUNT count]]. radix-tree-nodes is Redis's
+// count of rax nodes; we report our node count there (see README).
 function xinfoStream(c: Client, argv: Buffer[]): void {
   const s = infoStream(argv[2]!);
-  if (argv.length > 3) {
-    throw new CommandError("ERR XINFO STREAM FULL is not supported by this server");
+  if (argv.length === 3) {
+    xinfoStreamBasic(c, s);
+    return;
   }
-  const i = s.info();
-  const out = c.out;
-  out.map(10);
+  const syntax = new CommandError(
+    "ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.",
+  );
+  if (lower(argv[3]!) !== "full") throw syntax;
+  let count = 10; // Redis's default, so that FULL of a huge stream stays bounded.
+  if (argv.length === 6) {
+    if (lower(argv[4]!) !== "count") throw syntax;
+    count = Math.max(0, longArg(argv[5]!)); // 0 (or less): everything.
+  } else if (argv.length !== 4) {
+    throw syntax;
+  }
+  xinfoStreamFull(c, s, count);
+}
+
+// The fields both forms start with.
+function replyStreamHead(out: ReplyWriter, i: StreamInfo): void {
   out.bulk("length");
   out.integer(i.length);
   out.bulk("radix-tree-keys");
@@ -818,6 +834,13 @@ function xinfoStream(c: Client, argv: Buffer[]): void {
   out.integer(i.entriesAdded);
   out.bulk("recorded-first-entry-id");
   replyId(out, i.recordedFirstEntryId);
+}
+
+function xinfoStreamBasic(c: Client, s: Stream): void {
+  const i = s.info();
+  const out = c.out;
+  out.map(10);
+  replyStreamHead(out, i);
   out.bulk("groups");
   out.integer(i.groups);
   out.bulk("first-entry");
@@ -826,6 +849,78 @@ function xinfoStream(c: Client, argv: Buffer[]): void {
   out.bulk("last-entry");
   if (i.lastEntry) replyEntry(out, i.lastEntry);
   else out.null();
+}
+
+// The first `count` items of an iteration (all of them when count is 0).
+function firstOf<T>(items: Iterable<T>, count: number): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (count > 0 && out.length >= count) break;
+    out.push(item);
+  }
+  return out;
+}
+
+// FULL: the entries, and every group with its pending entries and its
+// consumers with theirs; each list cut at `count`.
+function xinfoStreamFull(c: Client, s: Stream, count: number): void {
+  const out = c.out;
+  out.map(9);
+  replyStreamHead(out, s.info());
+  out.bulk("entries");
+  const entries = s.range(MIN_ID, MAX_ID, count);
+  out.array(entries.length);
+  for (const e of entries) replyEntry(out, e);
+  out.bulk("groups");
+  const groups = s.groups();
+  out.array(groups.length);
+  for (const g of groups) {
+    const i = g.info();
+    out.map(7);
+    out.bulk("name");
+    out.bulk(Buffer.from(i.name, "latin1"));
+    out.bulk("last-delivered-id");
+    replyId(out, i.lastDeliveredId);
+    out.bulk("entries-read");
+    if (i.entriesRead === null) out.null();
+    else out.integer(i.entriesRead);
+    out.bulk("lag");
+    if (i.lag === null) out.null();
+    else out.integer(i.lag);
+    out.bulk("pel-count");
+    out.integer(g.pel.size);
+    out.bulk("pending");
+    const pending = firstOf(g.pel.from(), count);
+    out.array(pending.length);
+    for (const [id, p] of pending) {
+      out.array(4);
+      replyId(out, id);
+      out.bulk(Buffer.from(p.consumer?.name ?? "", "latin1"));
+      out.integer(p.deliveryTime);
+      out.integer(p.deliveryCount);
+    }
+    out.bulk("consumers");
+    const consumers = g.consumers();
+    out.array(consumers.length);
+    for (const con of consumers) {
+      out.map(4);
+      out.bulk("name");
+      out.bulk(Buffer.from(con.name, "latin1"));
+      out.bulk("seen-time");
+      out.integer(con.seenTime);
+      out.bulk("pel-count");
+      out.integer(con.pel.size);
+      out.bulk("pending");
+      const mine = firstOf(con.pel.from(), count);
+      out.array(mine.length);
+      for (const [id, p] of mine) {
+        out.array(3);
+        replyId(out, id);
+        out.integer(p.deliveryTime);
+        out.integer(p.deliveryCount);
+      }
+    }
+  }
 }
 
 function xinfoGroups(c: Client, argv: Buffer[]): void {
@@ -872,6 +967,19 @@ function xinfoConsumers(c: Client, argv: Buffer[]): void {
     out.integer(Math.max(0, Server.commandTime - con.seenTime));
   }
 }
+
+// Redis's text, line by line.
+const XINFO_HELP = [
+  "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CONSUMERS <key> <groupname>",
+  "    Show consumers of <groupname>.",
+  "GROUPS <key>",
+  "    Show the stream consumer groups.",
+  "STREAM <key> [FULL [COUNT <count>]",
+  "    Show information about the stream.",
+  "HELP",
+  "    Prints this help.",
+];
 
 /* ============================ The table ============================ */
 
@@ -943,7 +1051,7 @@ export const streamCommands: CommandSpec[] = [
   {
     name: "xread",
     arity: -4,
-    flags: ["readonly", "blocking"],
+    flags: ["readonly", "blocking", "movablekeys"],
     handler: (c, argv) => xreadGeneric(c, argv, false),
     keys: [0, 0, 0],
     group: G,
@@ -954,7 +1062,7 @@ export const streamCommands: CommandSpec[] = [
   {
     name: "xreadgroup",
     arity: -7,
-    flags: ["write", "blocking"],
+    flags: ["write", "blocking", "movablekeys"],
     handler: (c, argv) => xreadGeneric(c, argv, true),
     keys: [0, 0, 0],
     group: G,
@@ -1102,6 +1210,18 @@ export const streamCommands: CommandSpec[] = [
         keys: XGROUP_KEY,
         group: G,
         summary: "Returns a list of the consumers in a consumer group.",
+        since: "5.0.0",
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        handler: (c) => {
+          c.out.array(XINFO_HELP.length);
+          for (const line of XINFO_HELP) c.out.simple(line);
+        },
+        group: G,
+        summary: "Returns helpful text about the different subcommands.",
         since: "5.0.0",
       },
     ],
