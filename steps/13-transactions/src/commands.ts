@@ -242,9 +242,13 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
     }
   }
   cmd.usec += Math.round((performance.now() - start) * 1000);
-  cmd.calls++;
-  Server.stats.commands++;
   if (errorReplies.total > errorsBefore) cmd.failedCalls++;
+  if (c.blocked)
+    c.blockedCall = cmd; // Counted once it is served or times out.
+  else {
+    cmd.calls++;
+    Server.stats.commands++;
+  }
 }
 
 // The hook point after every command. Step 11 serves the clients blocked

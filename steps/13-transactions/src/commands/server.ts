@@ -8,9 +8,12 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { type Command, CommandError, type CommandSpec, commandTable } from "../commands.ts";
+import type { Value } from "../db.ts";
 import { globMatch } from "../glob.ts";
+import { parseInt64 } from "../int64.ts";
 import { errorReplies } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
+import { MAX_ID, MIN_ID, type StreamEntry } from "../stream.ts";
 import { REDIS_VERSION } from "./connection.ts";
 
 /* ---- COMMAND ---- */
@@ -636,6 +639,92 @@ function info(c: Client, argv: Buffer[]): void {
   c.out.verbatim(parts.join("\r\n"));
 }
 
+/* ---- MEMORY USAGE ---- */
+
+// What a key costs in this process, estimated, since JavaScript cannot
+// weigh an object: the key's slot in the keyspace (Map entry, entry record,
+// the key string) and each Buffer's object, plus the bytes themselves.
+// redis-cli --memkeys sorts keys by it. Redis's own figure counts its
+// allocator's chunks instead, so the two differ.
+const ENTRY_BYTES = 120;
+const BUFFER_BYTES = 80;
+
+// `samples`: how many elements of a collection to weigh (0: all); the
+// rest are taken to weigh as much on average, as Redis does.
+function valueBytes(v: Value, samples: number): number {
+  switch (v.type) {
+    case "string":
+      return BUFFER_BYTES + v.value.length;
+    case "list": {
+      // The ring's slots, then the elements: a sample from the head.
+      const list = v.value;
+      const some = list.range(0, samples === 0 ? -1 : samples - 1);
+      return 8 * list.capacity + averageOf(some, buffersBytes) * list.length;
+    }
+    case "stream": {
+      // The entries (ID, field array, Buffers): a sample from the first;
+      // then each group's pending entries and consumers.
+      const s = v.value;
+      const some = s.range(MIN_ID, MAX_ID, samples);
+      const entry = (e: StreamEntry) =>
+        64 + 8 * e.fields.length + averageOf(e.fields, buffersBytes) * e.fields.length;
+      let bytes = averageOf(some, entry) * s.length;
+      for (const g of s.groups()) bytes += 200 + 64 * g.pel.size + 100 * g.consumers().length;
+      return bytes;
+    }
+  }
+}
+
+function buffersBytes(b: Buffer): number {
+  return BUFFER_BYTES + b.length;
+}
+
+// The average of weigh(item) over `items` (0 for none).
+function averageOf<T>(items: readonly T[], weigh: (item: T) => number): number {
+  if (items.length === 0) return 0;
+  let sum = 0;
+  for (const item of items) sum += weigh(item);
+  return sum / items.length;
+}
+
+// MEMORY USAGE key [SAMPLES count]: the estimate, or nil if no such key.
+function memoryUsage(c: Client, argv: Buffer[]): void {
+  let samples = 5;
+  for (let j = 3; j < argv.length; j++) {
+    if (argv[j]!.toString("latin1").toLowerCase() === "samples" && j + 1 < argv.length) {
+      const n = parseInt64(argv[++j]!);
+      if (n === null) throw new CommandError("ERR value is not an integer or out of range");
+      if (n < 0n) throw new CommandError("ERR syntax error");
+      samples = Number(n);
+    } else {
+      throw new CommandError("ERR syntax error");
+    }
+  }
+  const v = Server.db.lookup(argv[2]!);
+  if (v === undefined) {
+    c.out.null();
+    return;
+  }
+  c.out.integer(Math.round(ENTRY_BYTES + argv[2]!.length + valueBytes(v, samples)));
+}
+
+const MEMORY_HELP = [
+  "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "DOCTOR",
+  "    Return memory problems reports.",
+  "MALLOC-STATS",
+  "    Return internal statistics report from the memory allocator.",
+  "PURGE",
+  "    Attempt to purge dirty pages for reclamation by the allocator.",
+  "STATS",
+  "    Return information about the memory usage of the server.",
+  "USAGE <key> [SAMPLES <count>]",
+  "    Return memory in bytes used by <key> and its value. Nested values are",
+  "    sampled up to <count> times (default: 5, 0 means sample all).",
+  "HELP",
+  "    Prints this help.",
+];
+
 /* ---- The keyspace ---- */
 
 // FLUSHALL/FLUSHDB [ASYNC|SYNC]: drop every key. ASYNC frees the memory in
@@ -811,5 +900,34 @@ export const serverCommands: CommandSpec[] = [
     acl: ["keyspace", "dangerous"],
     summary: "Remove all keys from the current database.",
     since: "1.0.0",
+  },
+  {
+    name: "memory",
+    arity: -2,
+    flags: [],
+    group: G,
+    summary: "A container for memory diagnostics commands",
+    since: "4.0.0",
+    subcommands: [
+      {
+        name: "usage",
+        arity: -3,
+        flags: ["readonly"],
+        handler: memoryUsage,
+        keys: [2, 2, 1],
+        group: G,
+        summary: "Estimate the memory usage of a key",
+        since: "4.0.0",
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        handler: (c) => help(c, MEMORY_HELP),
+        group: G,
+        summary: "Returns helpful text about the different subcommands.",
+        since: "4.0.0",
+      },
+    ],
   },
 ];
