@@ -10,6 +10,14 @@ const cmds = (...list: Arg[][]): Action[] => list.map((cmd) => ({ cmd }));
 
 const cases: DiffCase[] = [
   {
+    name: "COMMAND DOCS of the string and key commands",
+    actions: cmds(
+      ["COMMAND", "DOCS", "set", "get", "getset", "incrbyfloat", "mset", "mget", "getdel"],
+      ["COMMAND", "DOCS", "expire", "pexpireat", "del", "scan", "keys", "rename", "flushall"],
+      ["COMMAND", "DOCS", "memory|usage", "dbsize", "type", "ttl", "append", "setnx"],
+    ),
+  },
+  {
     name: "MEMORY USAGE: missing key, argument errors; MEMORY HELP",
     actions: cmds(
       ["FLUSHALL"],

@@ -31,6 +31,14 @@ const withoutKeySpecs = (v: Resp): Resp =>
 
 const cases: DiffCase[] = [
   {
+    name: "COMMAND DOCS of the stream commands",
+    actions: cmds(
+      ["COMMAND", "DOCS", "xadd", "xtrim", "xread", "xreadgroup", "xpending", "xrange"],
+      ["COMMAND", "DOCS", "xclaim", "xautoclaim", "xack", "xdel", "xlen", "xrevrange"],
+      ["COMMAND", "DOCS", "xgroup|create", "xgroup|setid", "xinfo|stream", "xinfo|consumers"],
+    ),
+  },
+  {
     name: "COMMAND LIST FILTERBY PATTERN xa* answers only the matches",
     actions: cmds(
       ["COMMAND", "LIST", "FILTERBY", "PATTERN", "xa*"],

@@ -7,6 +7,10 @@ import { mapFrames } from "./introspection.ts";
 
 const cases: DiffCase[] = [
   {
+    name: "COMMAND DOCS of the transaction commands",
+    actions: [{ cmd: ["COMMAND", "DOCS", "multi", "exec", "discard", "watch", "unwatch"] }],
+  },
+  {
     name: "COMMAND LIST FILTERBY ACLCAT transaction",
     actions: [
       { cmd: ["COMMAND", "LIST", "FILTERBY", "ACLCAT", "transaction"] },

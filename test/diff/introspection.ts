@@ -92,6 +92,25 @@ const unordered = {
 
 const cases: DiffCase[] = [
   {
+    name: "COMMAND DOCS: arguments, complexity, history as Redis 7.0 (redis-cli's help and hints)",
+    actions: [
+      {
+        cmd: ["COMMAND", "DOCS", "ping", "echo", "hello", "select", "quit", "publish", "subscribe"],
+      },
+      {
+        cmd: ["COMMAND", "DOCS", "config|get", "config|set", "client|list", "command|list", "info"],
+      },
+      { cmd: ["COMMAND", "DOCS", "pubsub|numsub", "psubscribe", "command|docs", "client|setname"] },
+      { cmd: ["HELLO", "3"] },
+      { cmd: ["COMMAND", "DOCS", "client|list", "hello"] },
+      { cmd: ["HELLO", "2"] },
+    ],
+    except: {
+      why: "HELLO's connection id is each server's own count",
+      normalize: (t) => t.map((e) => e.replace(/(\\r\\nid\\r\\n:)\d+/g, "$1<id>")),
+    },
+  },
+  {
     name: "COMMAND LIST FILTERBY: pattern, module, unknown category",
     actions: [
       { cmd: ["COMMAND", "LIST", "FILTERBY", "PATTERN", "config|[gs]e*"] },

@@ -54,9 +54,16 @@ export interface CommandSpec {
   subcommands?: CommandSpec[];
   // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
   keys?: [number, number, number];
-  group: string; // For COMMAND DOCS and redis-cli's help.
+  // For COMMAND DOCS and redis-cli's help and hints: Redis 7.0's texts.
+  group: string;
   summary: string;
   since: string;
+  complexity?: string;
+  syntax?: string; // The arguments, as a usage line (command-docs.ts).
+  history?: [string, string][]; // [version, what changed].
+  docFlags?: string[]; // "deprecated", "syscmd".
+  deprecatedSince?: string;
+  replacedBy?: string;
   // Allowed while subscribed on a RESP2 connection.
   pubsubContext?: boolean;
   // ACL categories the flags and the group do not imply (COMMAND INFO

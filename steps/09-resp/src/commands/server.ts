@@ -8,6 +8,7 @@
 
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { parseSyntax, replyDocArgs } from "../command-docs.ts";
 import { type Command, CommandError, type CommandSpec, commandTable } from "../commands.ts";
 import { globMatch } from "../glob.ts";
 import { errorReplies } from "../resp.ts";
@@ -123,17 +124,58 @@ function replyCommandInfo(c: Client, cmd: Command): void {
   for (const s of subs) replyCommandInfo(c, s);
 }
 
-// One command as COMMAND DOCS describes it: enough for redis-cli's help.
+// One command as COMMAND DOCS describes it, the fields Redis has for it
+// in Redis's order: what redis-cli's help and hints print.
 function replyCommandDocs(c: Client, cmd: Command): void {
   const out = c.out;
   const subs = cmd.sub === null ? [] : [...cmd.sub.values()];
-  out.map(subs.length > 0 ? 4 : 3);
+  const args = cmd.syntax === undefined ? undefined : parseSyntax(cmd.syntax);
+  const optional = [
+    cmd.complexity,
+    cmd.docFlags,
+    cmd.deprecatedSince,
+    cmd.replacedBy,
+    cmd.history,
+    args,
+    subs.length > 0 ? subs : undefined,
+  ];
+  out.map(3 + optional.filter((f) => f !== undefined).length);
   out.bulk("summary");
   out.bulk(cmd.summary);
   out.bulk("since");
   out.bulk(cmd.since);
   out.bulk("group");
   out.bulk(cmd.group);
+  if (cmd.complexity !== undefined) {
+    out.bulk("complexity");
+    out.bulk(cmd.complexity);
+  }
+  if (cmd.docFlags !== undefined) {
+    out.bulk("doc_flags");
+    out.set(cmd.docFlags.length);
+    for (const f of cmd.docFlags) out.simple(f);
+  }
+  if (cmd.deprecatedSince !== undefined) {
+    out.bulk("deprecated_since");
+    out.bulk(cmd.deprecatedSince);
+  }
+  if (cmd.replacedBy !== undefined) {
+    out.bulk("replaced_by");
+    out.bulk(cmd.replacedBy);
+  }
+  if (cmd.history !== undefined) {
+    out.bulk("history");
+    out.set(cmd.history.length); // A set in RESP3, as Redis sends it.
+    for (const [version, change] of cmd.history) {
+      out.array(2);
+      out.bulk(version);
+      out.bulk(change);
+    }
+  }
+  if (args !== undefined) {
+    out.bulk("arguments");
+    replyDocArgs(out, args);
+  }
   if (subs.length > 0) {
     out.bulk("subcommands");
     out.map(subs.length);
@@ -655,8 +697,9 @@ export const serverCommands: CommandSpec[] = [
     handler: command,
     group: G,
     acl: ["connection"],
-    summary: "Returns detailed information about all commands.",
+    summary: "Get array of Redis command details",
     since: "2.8.13",
+    complexity: "O(N) where N is the total number of Redis commands",
     subcommands: [
       {
         name: "count",
@@ -665,8 +708,9 @@ export const serverCommands: CommandSpec[] = [
         handler: (c) => c.out.integer(commandTable.size),
         group: G,
         acl: ["connection"],
-        summary: "Returns a count of commands.",
+        summary: "Get total number of Redis commands",
         since: "2.8.13",
+        complexity: "O(1)",
       },
       {
         name: "docs",
@@ -675,8 +719,10 @@ export const serverCommands: CommandSpec[] = [
         handler: commandDocs,
         group: G,
         acl: ["connection"],
-        summary: "Returns documentary information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command documentation",
         since: "7.0.0",
+        complexity: "O(N) where N is the number of commands to look up",
+        syntax: "[command-name...]",
       },
       {
         name: "info",
@@ -685,8 +731,11 @@ export const serverCommands: CommandSpec[] = [
         handler: commandInfo,
         group: G,
         acl: ["connection"],
-        summary: "Returns information about one, multiple or all commands.",
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
         since: "2.8.13",
+        complexity: "O(N) where N is the number of commands to look up",
+        syntax: "[command-name...]",
+        history: [["7.0.0", "Allowed to be called with no argument to get info on all commands."]],
       },
       {
         name: "list",
@@ -695,8 +744,10 @@ export const serverCommands: CommandSpec[] = [
         handler: commandList,
         group: G,
         acl: ["connection"],
-        summary: "Returns a list of command names.",
+        summary: "Get an array of Redis command names",
         since: "7.0.0",
+        complexity: "O(N) where N is the total number of Redis commands",
+        syntax: "[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]",
       },
       {
         name: "help",
@@ -705,8 +756,9 @@ export const serverCommands: CommandSpec[] = [
         handler: (c) => help(c, COMMAND_HELP),
         group: G,
         acl: ["connection"],
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         since: "5.0.0",
+        complexity: "O(1)",
       },
     ],
   },
@@ -715,8 +767,9 @@ export const serverCommands: CommandSpec[] = [
     arity: -2,
     flags: [],
     group: G,
-    summary: "A container for server configuration commands.",
+    summary: "A container for server configuration commands",
     since: "2.0.0",
+    complexity: "Depends on subcommand.",
     subcommands: [
       {
         name: "get",
@@ -724,8 +777,11 @@ export const serverCommands: CommandSpec[] = [
         flags: ["admin", "noscript", "loading", "stale"],
         handler: configGet,
         group: G,
-        summary: "Returns the effective values of configuration parameters.",
+        summary: "Get the values of configuration parameters",
         since: "2.0.0",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        syntax: "parameter=(parameter)...",
+        history: [["7.0.0", "Added the ability to pass multiple pattern parameters in one call"]],
       },
       {
         name: "set",
@@ -733,8 +789,11 @@ export const serverCommands: CommandSpec[] = [
         flags: ["admin", "noscript", "loading", "stale"],
         handler: configSet,
         group: G,
-        summary: "Sets configuration parameters in-flight.",
+        summary: "Set configuration parameters to the given values",
         since: "2.0.0",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        syntax: "parameter_value=(parameter value)...",
+        history: [["7.0.0", "Added the ability to set multiple parameters in one call."]],
       },
       {
         name: "resetstat",
@@ -742,8 +801,9 @@ export const serverCommands: CommandSpec[] = [
         flags: ["admin", "noscript", "loading", "stale"],
         handler: configResetStat,
         group: G,
-        summary: "Resets the server's statistics.",
+        summary: "Reset the stats returned by INFO",
         since: "2.0.0",
+        complexity: "O(1)",
       },
       {
         name: "rewrite",
@@ -753,8 +813,9 @@ export const serverCommands: CommandSpec[] = [
           throw new CommandError("ERR The server is running without a config file");
         },
         group: G,
-        summary: "Persists the effective configuration to file.",
+        summary: "Rewrite the configuration file with the in memory configuration",
         since: "2.8.0",
+        complexity: "O(1)",
       },
       {
         name: "help",
@@ -762,8 +823,9 @@ export const serverCommands: CommandSpec[] = [
         flags: ["loading", "stale"],
         handler: (c) => help(c, CONFIG_HELP),
         group: G,
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         since: "5.0.0",
+        complexity: "O(1)",
       },
     ],
   },
@@ -774,8 +836,11 @@ export const serverCommands: CommandSpec[] = [
     handler: info,
     group: G,
     acl: ["dangerous"],
-    summary: "Returns information and statistics about the server.",
+    summary: "Get information and statistics about the server",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "[section...]",
+    history: [["7.0.0", "Added support for taking multiple section arguments."]],
   },
   {
     name: "dbsize",
@@ -784,8 +849,9 @@ export const serverCommands: CommandSpec[] = [
     handler: (c) => c.out.integer(0),
     group: G,
     acl: ["keyspace"],
-    summary: "Returns the number of keys in the database.",
+    summary: "Return the number of keys in the selected database",
     since: "1.0.0",
+    complexity: "O(1)",
   },
   {
     name: "flushall",
@@ -794,8 +860,14 @@ export const serverCommands: CommandSpec[] = [
     handler: flush,
     group: G,
     acl: ["keyspace", "dangerous"],
-    summary: "Removes all keys from all databases.",
+    summary: "Remove all keys from all databases",
     since: "1.0.0",
+    complexity: "O(N) where N is the total number of keys in all databases",
+    syntax: "[async=(ASYNC@4.0.0|SYNC@6.2.0)]",
+    history: [
+      ["4.0.0", "Added the `ASYNC` flushing mode modifier."],
+      ["6.2.0", "Added the `SYNC` flushing mode modifier."],
+    ],
   },
   {
     name: "flushdb",
@@ -804,7 +876,13 @@ export const serverCommands: CommandSpec[] = [
     handler: flush,
     group: G,
     acl: ["keyspace", "dangerous"],
-    summary: "Remove all keys from the current database.",
+    summary: "Remove all keys from the current database",
     since: "1.0.0",
+    complexity: "O(N) where N is the number of keys in the selected database",
+    syntax: "[async=(ASYNC@4.0.0|SYNC@6.2.0)]",
+    history: [
+      ["4.0.0", "Added the `ASYNC` flushing mode modifier."],
+      ["6.2.0", "Added the `SYNC` flushing mode modifier."],
+    ],
   },
 ];

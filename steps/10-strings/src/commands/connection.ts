@@ -168,8 +168,10 @@ export const connectionCommands: CommandSpec[] = [
     handler: ping,
     pubsubContext: true,
     group: G,
-    summary: "Returns the server's liveliness response.",
+    summary: "Ping the server",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "[message]",
   },
   {
     name: "echo",
@@ -177,8 +179,10 @@ export const connectionCommands: CommandSpec[] = [
     flags: ["loading", "stale", "fast"],
     handler: echo,
     group: G,
-    summary: "Returns the given string.",
+    summary: "Echo the given string",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "message",
   },
   {
     name: "quit",
@@ -187,8 +191,9 @@ export const connectionCommands: CommandSpec[] = [
     handler: quit,
     pubsubContext: true,
     group: G,
-    summary: "Closes the connection.",
+    summary: "Close the connection",
     since: "1.0.0",
+    complexity: "O(1)",
   },
   {
     name: "hello",
@@ -196,8 +201,17 @@ export const connectionCommands: CommandSpec[] = [
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
     handler: hello,
     group: G,
-    summary: "Handshakes with the Redis server.",
+    summary: "Handshake with Redis",
     since: "6.0.0",
+    complexity: "O(1)",
+    syntax:
+      "[arguments=(protover:integer [AUTH username_password=(username password)] [SETNAME clientname])]",
+    history: [
+      [
+        "6.2.0",
+        "`protover` made optional; when called without arguments the command reports the current connection's context.",
+      ],
+    ],
   },
   {
     name: "select",
@@ -205,16 +219,19 @@ export const connectionCommands: CommandSpec[] = [
     flags: ["loading", "stale", "fast"],
     handler: select,
     group: G,
-    summary: "Changes the selected database.",
+    summary: "Change the selected database for the current connection",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "index:integer",
   },
   {
     name: "client",
     arity: -2,
     flags: ["sentinel"],
     group: G,
-    summary: "A container for client connection commands.",
+    summary: "A container for client connection commands",
     since: "2.4.0",
+    complexity: "Depends on subcommand.",
     subcommands: [
       {
         name: "id",
@@ -222,8 +239,9 @@ export const connectionCommands: CommandSpec[] = [
         flags: ["noscript", "loading", "stale", "sentinel"],
         handler: (c) => c.out.integer(c.id),
         group: G,
-        summary: "Returns the unique client ID of the connection.",
+        summary: "Returns the client ID for the current connection",
         since: "5.0.0",
+        complexity: "O(1)",
       },
       {
         name: "getname",
@@ -231,8 +249,9 @@ export const connectionCommands: CommandSpec[] = [
         flags: ["noscript", "loading", "stale", "sentinel"],
         handler: (c) => (c.name === null ? c.out.null() : c.out.bulk(c.name)),
         group: G,
-        summary: "Returns the name of the connection.",
+        summary: "Get the current connection name",
         since: "2.6.9",
+        complexity: "O(1)",
       },
       {
         name: "setname",
@@ -243,8 +262,10 @@ export const connectionCommands: CommandSpec[] = [
           c.out.ok();
         },
         group: G,
-        summary: "Sets the connection name.",
+        summary: "Set the current connection name",
         since: "2.6.9",
+        complexity: "O(1)",
+        syntax: "connection-name",
       },
       {
         name: "setinfo",
@@ -261,8 +282,22 @@ export const connectionCommands: CommandSpec[] = [
         flags: ["admin", "noscript", "loading", "stale", "sentinel"],
         handler: clientList,
         group: G,
-        summary: "Lists open connections.",
+        summary: "Get the list of client connections",
         since: "2.4.0",
+        complexity: "O(N) where N is the number of client connections",
+        syntax:
+          "[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)@5.0.0] [ID id=(client-id:integer...)@6.2.0]",
+        history: [
+          ["2.8.12", "Added unique client `id` field."],
+          ["5.0.0", "Added optional `TYPE` filter."],
+          ["6.0.0", "Added `user` field."],
+          [
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
+          ],
+          ["7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."],
+          ["7.0.3", "Added `ssub` field."],
+        ],
       },
     ],
   },

@@ -1,0 +1,16 @@
+// introspection-lists.ts -- COMMAND DOCS of the list commands, which
+// redis-cli reads for its help and typing hints.
+
+import type { DiffCase, Family } from "../src/redis-diff.ts";
+
+const cases: DiffCase[] = [
+  {
+    name: "COMMAND DOCS of the list commands",
+    actions: [
+      { cmd: ["COMMAND", "DOCS", "lpush", "lpop", "lpos", "linsert", "lmove", "blmove", "blpop"] },
+      { cmd: ["COMMAND", "DOCS", "brpoplpush", "lrange", "lrem", "lset", "ltrim", "rpoplpush"] },
+    ],
+  },
+];
+
+export const family: Family = { name: "introspection-lists", since: 11, cases };
