@@ -84,6 +84,23 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
+// `redis-cli help <topic>` for the commands each step brings.
+const HELP_TOPICS: [number, string][] = [
+  [9, "PING"],
+  [9, "CONFIG SET"],
+  [9, "CLIENT LIST"],
+  [9, "COMMAND LIST"],
+  [10, "SET"],
+  [10, "EXPIRE"],
+  [10, "SCAN"],
+  [11, "LPOS"],
+  [11, "BLMOVE"],
+  [12, "XADD"],
+  [12, "XREADGROUP"],
+  [12, "XINFO STREAM"],
+  [13, "WATCH"],
+];
+
 const redisSteps = listSteps().filter((s) => s.track === "redis");
 
 describe("INFO and CONFIG, every Redis step", () => {
@@ -186,6 +203,25 @@ describe("INFO and CONFIG, every Redis step", () => {
         );
         expect(screen.text).not.toContain("-9223372036854775808");
         cli.kill();
+      });
+
+      it("redis-cli help prints the arguments it prints against redis-server", async () => {
+        const topics = HELP_TOPICS.filter(([since]) => since <= step.num).map(([, t]) => t);
+        for (const topic of topics) {
+          const ours = await redisCli(server().port, ["help", ...topic.split(" ")]);
+          const theirs = await redisCli(redis().port, ["help", ...topic.split(" ")]);
+          expect(ours, topic).toBe(theirs);
+        }
+      });
+
+      it("interactive redis-cli shows the typing hint of a command", async () => {
+        const port = server().port;
+        const cli = spawnInPty("redis-cli", ["-p", String(port)]);
+        await cli.waitForText(`127.0.0.1:${port}>`);
+        cli.write("PING ");
+        await cli.waitForText("PING [message]");
+        cli.write("\x15QUIT\r"); // Ctrl-U clears the line.
+        await cli.waitForExit();
       });
 
       if (step.num >= 10) {
