@@ -5,10 +5,64 @@
 // only the replies that do not depend on it are compared.
 
 import type { Action, Arg, DiffCase, Family } from "../src/redis-diff.ts";
+import { withoutKeySpecs } from "./introspection.ts";
 
 const cmds = (...list: Arg[][]): Action[] => list.map((cmd) => ({ cmd }));
 
 const cases: DiffCase[] = [
+  {
+    name: "COMMAND INFO of the string and key commands",
+    actions: [
+      {
+        cmd: [
+          "COMMAND",
+          "INFO",
+          "get",
+          "set",
+          "setnx",
+          "getset",
+          "getdel",
+          "mget",
+          "mset",
+          "append",
+          "strlen",
+        ],
+      },
+      {
+        cmd: [
+          "COMMAND",
+          "INFO",
+          "incr",
+          "decr",
+          "incrby",
+          "decrby",
+          "incrbyfloat",
+          "del",
+          "unlink",
+          "exists",
+          "type",
+        ],
+      },
+      {
+        cmd: [
+          "COMMAND",
+          "INFO",
+          "expire",
+          "pexpire",
+          "expireat",
+          "pexpireat",
+          "ttl",
+          "pttl",
+          "persist",
+          "keys",
+          "scan",
+          "rename",
+        ],
+      },
+      { cmd: ["COMMAND", "INFO", "memory|usage", "memory|help"] },
+    ],
+    except: withoutKeySpecs,
+  },
   {
     name: "COMMAND DOCS of the string and key commands",
     actions: cmds(

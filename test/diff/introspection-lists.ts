@@ -2,8 +2,47 @@
 // redis-cli reads for its help and typing hints.
 
 import type { DiffCase, Family } from "../src/redis-diff.ts";
+import { withoutKeySpecs } from "./introspection.ts";
 
 const cases: DiffCase[] = [
+  {
+    name: "COMMAND INFO of the list commands",
+    actions: [
+      {
+        cmd: [
+          "COMMAND",
+          "INFO",
+          "lpush",
+          "rpush",
+          "lpushx",
+          "rpushx",
+          "lpop",
+          "rpop",
+          "llen",
+          "lrange",
+          "lindex",
+        ],
+      },
+      {
+        cmd: [
+          "COMMAND",
+          "INFO",
+          "lset",
+          "linsert",
+          "lrem",
+          "ltrim",
+          "lpos",
+          "lmove",
+          "rpoplpush",
+          "blpop",
+          "brpop",
+          "blmove",
+          "brpoplpush",
+        ],
+      },
+    ],
+    except: withoutKeySpecs,
+  },
   {
     name: "COMMAND DOCS of the list commands",
     actions: [

@@ -7,7 +7,7 @@
 // sides; everything else is byte for byte.
 
 import type { Action, Arg, DiffCase, Family } from "../src/redis-diff.ts";
-import { mapFrames, type Resp } from "./introspection.ts";
+import { mapFrames, withoutKeySpecs } from "./introspection.ts";
 
 const cmds = (...list: Arg[][]): Action[] => list.map((cmd) => ({ cmd }));
 
@@ -21,13 +21,6 @@ const times = {
   why: "delivery and seen times are the clock's; radix-tree-nodes is Redis's rax",
   normalize: maskTimes,
 };
-
-// COMMAND INFO without the key specs (element 8), which this server does
-// not describe (see commands/server.ts).
-const withoutKeySpecs = (v: Resp): Resp =>
-  Array.isArray(v)
-    ? v.map((info) => (Array.isArray(info) ? info.filter((_, i) => i !== 8) : info))
-    : v;
 
 const cases: DiffCase[] = [
   {
@@ -50,19 +43,29 @@ const cases: DiffCase[] = [
     },
   },
   {
-    name: "COMMAND INFO: XREAD and XREADGROUP have movablekeys",
-    actions: cmds(["COMMAND", "INFO", "xread", "xreadgroup", "xlen", "xadd"]),
-    except: {
-      why: "no key specs here, and XADD's tips: compared without element 8 and the tips of XADD",
-      normalize: (t) =>
-        mapFrames(t, (v) =>
-          Array.isArray(withoutKeySpecs(v))
-            ? (withoutKeySpecs(v) as Resp[]).map((info) =>
-                Array.isArray(info) ? info.filter((_, i) => i !== 7) : info,
-              )
-            : v,
-        ),
-    },
+    name: "COMMAND INFO: XREAD and XREADGROUP have movablekeys; every stream command",
+    actions: cmds(
+      ["COMMAND", "INFO", "xread", "xreadgroup", "xadd", "xtrim", "xdel", "xlen", "xrange"],
+      ["COMMAND", "INFO", "xrevrange", "xack", "xpending", "xclaim", "xautoclaim"],
+      [
+        "COMMAND",
+        "INFO",
+        "xgroup|create",
+        "xgroup|setid",
+        "xgroup|destroy",
+        "xgroup|createconsumer",
+      ],
+      [
+        "COMMAND",
+        "INFO",
+        "xgroup|delconsumer",
+        "xinfo|stream",
+        "xinfo|groups",
+        "xinfo|consumers",
+        "xinfo|help",
+      ],
+    ),
+    except: withoutKeySpecs,
   },
   {
     name: "XINFO STREAM FULL: entries, groups, pending entries, consumers; COUNT",

@@ -3,9 +3,14 @@
 // COMMAND LIST FILTERBY ACLCAT transaction must answer exactly Redis's list.
 
 import type { DiffCase, Family } from "../src/redis-diff.ts";
-import { mapFrames } from "./introspection.ts";
+import { mapFrames, withoutKeySpecs } from "./introspection.ts";
 
 const cases: DiffCase[] = [
+  {
+    name: "COMMAND INFO of the transaction commands",
+    actions: [{ cmd: ["COMMAND", "INFO", "multi", "exec", "discard", "watch", "unwatch"] }],
+    except: withoutKeySpecs,
+  },
   {
     name: "COMMAND DOCS of the transaction commands",
     actions: [{ cmd: ["COMMAND", "DOCS", "multi", "exec", "discard", "watch", "unwatch"] }],

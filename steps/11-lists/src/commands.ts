@@ -59,6 +59,7 @@ export interface CommandSpec {
   summary: string;
   since: string;
   complexity?: string;
+  tips?: string[]; // For COMMAND INFO: "nondeterministic_output", "request_policy:...".
   syntax?: string; // The arguments, as a usage line (command-docs.ts).
   history?: [string, string][]; // [version, what changed].
   docFlags?: string[]; // "deprecated", "syscmd".

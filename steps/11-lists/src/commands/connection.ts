@@ -170,6 +170,7 @@ export const connectionCommands: CommandSpec[] = [
     group: G,
     summary: "Ping the server",
     since: "1.0.0",
+    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
     complexity: "O(1)",
     syntax: "[message]",
   },
@@ -284,6 +285,7 @@ export const connectionCommands: CommandSpec[] = [
         group: G,
         summary: "Get the list of client connections",
         since: "2.4.0",
+        tips: ["nondeterministic_output"],
         complexity: "O(N) where N is the number of client connections",
         syntax:
           "[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)@5.0.0] [ID id=(client-id:integer...)@6.2.0]",

@@ -116,7 +116,9 @@ function replyCommandInfo(c: Client, cmd: Command): void {
   const categories = aclCategories(cmd);
   out.set(categories.length);
   for (const cat of categories) out.simple(`@${cat}`);
-  out.set(0); // Tips.
+  const tips = cmd.tips ?? [];
+  out.set(tips.length);
+  for (const tip of tips) out.simple(tip);
   // Naive on purpose: no key specs (Redis's detailed description of where
   // the keys are); first/last/step above say it for simple commands.
   out.set(0);
@@ -793,6 +795,7 @@ export const serverCommands: CommandSpec[] = [
     acl: ["connection"],
     summary: "Get array of Redis command details",
     since: "2.8.13",
+    tips: ["nondeterministic_output_order"],
     complexity: "O(N) where N is the total number of Redis commands",
     subcommands: [
       {
@@ -815,6 +818,7 @@ export const serverCommands: CommandSpec[] = [
         acl: ["connection"],
         summary: "Get array of specific Redis command documentation",
         since: "7.0.0",
+        tips: ["nondeterministic_output_order"],
         complexity: "O(N) where N is the number of commands to look up",
         syntax: "[command-name...]",
       },
@@ -827,6 +831,7 @@ export const serverCommands: CommandSpec[] = [
         acl: ["connection"],
         summary: "Get array of specific Redis command details, or all when no argument is given.",
         since: "2.8.13",
+        tips: ["nondeterministic_output_order"],
         complexity: "O(N) where N is the number of commands to look up",
         syntax: "[command-name...]",
         history: [["7.0.0", "Allowed to be called with no argument to get info on all commands."]],
@@ -840,6 +845,7 @@ export const serverCommands: CommandSpec[] = [
         acl: ["connection"],
         summary: "Get an array of Redis command names",
         since: "7.0.0",
+        tips: ["nondeterministic_output_order"],
         complexity: "O(N) where N is the total number of Redis commands",
         syntax: "[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]",
       },
@@ -885,6 +891,7 @@ export const serverCommands: CommandSpec[] = [
         group: G,
         summary: "Set configuration parameters to the given values",
         since: "2.0.0",
+        tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
         complexity: "O(N) when N is the number of configuration parameters provided",
         syntax: "parameter_value=(parameter value)...",
         history: [["7.0.0", "Added the ability to set multiple parameters in one call."]],
@@ -932,6 +939,7 @@ export const serverCommands: CommandSpec[] = [
     acl: ["dangerous"],
     summary: "Get information and statistics about the server",
     since: "1.0.0",
+    tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
     complexity: "O(1)",
     syntax: "[section...]",
     history: [["7.0.0", "Added support for taking multiple section arguments."]],
@@ -945,6 +953,7 @@ export const serverCommands: CommandSpec[] = [
     acl: ["keyspace"],
     summary: "Return the number of keys in the selected database",
     since: "1.0.0",
+    tips: ["request_policy:all_shards", "response_policy:agg_sum"],
     complexity: "O(1)",
   },
   {
@@ -956,6 +965,7 @@ export const serverCommands: CommandSpec[] = [
     acl: ["keyspace", "dangerous"],
     summary: "Remove all keys from all databases",
     since: "1.0.0",
+    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
     complexity: "O(N) where N is the total number of keys in all databases",
     syntax: "[async=(ASYNC@4.0.0|SYNC@6.2.0)]",
     history: [
@@ -972,6 +982,7 @@ export const serverCommands: CommandSpec[] = [
     acl: ["keyspace", "dangerous"],
     summary: "Remove all keys from the current database",
     since: "1.0.0",
+    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
     complexity: "O(N) where N is the number of keys in the selected database",
     syntax: "[async=(ASYNC@4.0.0|SYNC@6.2.0)]",
     history: [

@@ -997,6 +997,7 @@ export const streamCommands: CommandSpec[] = [
     group: G,
     summary: "Appends a new entry to a stream",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
     complexity:
       "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
     syntax:
@@ -1015,6 +1016,7 @@ export const streamCommands: CommandSpec[] = [
     group: G,
     summary: "Trims the stream to (approximately if '~' is passed) a certain size",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
     complexity:
       "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
     syntax:
@@ -1201,6 +1203,7 @@ export const streamCommands: CommandSpec[] = [
     summary:
       "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
     complexity:
       "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
     syntax:
@@ -1217,6 +1220,7 @@ export const streamCommands: CommandSpec[] = [
     summary:
       "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
     complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
     syntax:
       "key:key group consumer min-idle-time id... [IDLE ms:integer] [TIME unix-time-milliseconds:unix-time] [RETRYCOUNT count:integer] [FORCE] [JUSTID] [LASTID id]",
@@ -1231,6 +1235,7 @@ export const streamCommands: CommandSpec[] = [
     summary:
       "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
     since: "6.2.0",
+    tips: ["nondeterministic_output"],
     complexity: "O(1) if COUNT is small.",
     syntax: "key:key group consumer min-idle-time start [COUNT count:integer] [JUSTID]",
     history: [
@@ -1290,6 +1295,7 @@ export const streamCommands: CommandSpec[] = [
         group: G,
         summary: "List the consumers in a consumer group",
         since: "5.0.0",
+        tips: ["nondeterministic_output"],
         complexity: "O(1)",
         syntax: "key:key groupname",
       },
