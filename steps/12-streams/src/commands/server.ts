@@ -311,6 +311,9 @@ interface ConfigParam {
   name: string;
   get: () => string;
   set?: (value: string) => string | null;
+  // For a row without `set`: Redis's reason to refuse a malformed value,
+  // checked before ours (that we cannot change it at all).
+  check?: (value: string) => string | null;
   immutable?: true;
   protected?: true;
 }
@@ -351,12 +354,32 @@ function memorySetter(
 
 const MB = 1024n * 1024n;
 
+const MAXMEMORY_POLICIES = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+];
+
 const CONFIG: ConfigParam[] = [
   { name: "bind", get: () => (Server.config.host === "0.0.0.0" ? "* -::*" : Server.config.host) },
   { name: "port", get: () => String(Server.config.port) },
   { name: "databases", get: () => "1", immutable: true },
   { name: "dir", get: () => process.cwd(), protected: true },
-  { name: "timeout", get: () => "0" },
+  {
+    name: "timeout",
+    get: () => "0",
+    check: (v) =>
+      /^(0|[1-9]\d*)$/.test(v) && Number(v) <= 2147483647
+        ? null
+        : /^-?\d+$/.test(v)
+          ? "argument must be between 0 and 2147483647 inclusive"
+          : "argument couldn't be parsed into an integer",
+  },
   {
     name: "proto-max-bulk-len",
     get: () => String(Server.config.protoMaxBulkLen),
@@ -377,9 +400,24 @@ const CONFIG: ConfigParam[] = [
       `normal 0 0 0 slave 268435456 67108864 60 pubsub ${Server.config.pubsubOutputLimit} 0 0`,
   },
   { name: "save", get: () => "" },
-  { name: "appendonly", get: () => "no" },
-  { name: "maxmemory", get: () => "0" },
-  { name: "maxmemory-policy", get: () => "noeviction" },
+  {
+    name: "appendonly",
+    get: () => "no",
+    check: (v) => (/^(yes|no)$/i.test(v) ? null : "argument must be 'yes' or 'no'"),
+  },
+  {
+    name: "maxmemory",
+    get: () => "0",
+    check: (v) => (parseMemory(v) === null ? "argument must be a memory value" : null),
+  },
+  {
+    name: "maxmemory-policy",
+    get: () => "noeviction",
+    check: (v) =>
+      MAXMEMORY_POLICIES.includes(v.toLowerCase())
+        ? null
+        : `argument(s) must be one of the following: ${MAXMEMORY_POLICIES.join(", ")}`,
+  },
 ];
 
 // CONFIG GET pattern [pattern ...]: every parameter matching any pattern,
@@ -430,7 +468,10 @@ function configSet(c: Client, argv: Buffer[]): void {
     const [param, value] = changes[i]!;
     let why: string | null = null;
     if (param.set !== undefined) why = param.set(value);
-    else if (value !== param.get()) why = "this server cannot change it while running";
+    else why = param.check?.(value) ?? null;
+    if (why === null && param.set === undefined && value.toLowerCase() !== param.get()) {
+      why = "this server cannot change it while running";
+    }
     if (why !== null) {
       for (let k = 0; k < i; k++) changes[k]![0].set?.(before[k]!);
       throw failed(param.name, why);
