@@ -1,4 +1,4 @@
-// commands/server.ts -- questions about the server: COMMAND, CONFIG GET, INFO, DBSIZE.
+// commands/server.ts -- questions about the server: COMMAND, CONFIG, INFO, MEMORY, DBSIZE.
 //
 // Tools ask these before doing anything: redis-cli's interactive mode
 // reads COMMAND DOCS for its hints, redis-benchmark reads CONFIG GET save
@@ -119,8 +119,8 @@ function replyCommandInfo(c: Client, cmd: Command): void {
   const tips = cmd.tips ?? [];
   out.set(tips.length);
   for (const tip of tips) out.simple(tip);
-  // Naive on purpose: no key specs (Redis's detailed description of where
-  // the keys are); first/last/step above say it for simple commands.
+  // No key specs (Redis's detailed description of where the keys are):
+  // first/last/step above say it for simple commands. Not planned.
   out.set(0);
   const subs = cmd.sub === null ? [] : [...cmd.sub.values()];
   if (subs.length === 0) out.set(0);
