@@ -23,6 +23,7 @@ import { pubsubCommands } from "./commands/pubsub.ts";
 import { serverCommands } from "./commands/server.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { WrongTypeError } from "./db.ts";
+import { errorReplies } from "./resp.ts";
 import { type Client, Server } from "./state.ts";
 
 export type Handler = (c: Client, argv: Buffer[]) => void;
@@ -51,17 +52,36 @@ export interface CommandSpec {
   subcommands?: CommandSpec[];
   // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
   keys?: [number, number, number];
-  group: string; // For COMMAND DOCS and redis-cli's help.
+  // For COMMAND DOCS and redis-cli's help and hints: Redis 7.0's texts.
+  group: string;
   summary: string;
   since: string;
+  complexity?: string;
+  tips?: string[]; // For COMMAND INFO: "nondeterministic_output", "request_policy:...".
+  syntax?: string; // The arguments, as a usage line (command-docs.ts).
+  history?: [string, string][]; // [version, what changed].
+  docFlags?: string[]; // "deprecated", "syscmd".
+  deprecatedSince?: string;
+  replacedBy?: string;
   // Allowed while subscribed on a RESP2 connection.
   pubsubContext?: boolean;
+  // ACL categories the flags and the group do not imply (COMMAND INFO
+  // derives the rest, see aclCategories() in commands/server.ts).
+  acl?: string[];
 }
 
-export interface Command extends CommandSpec {
+// What INFO commandstats shows for each command (Redis's calls,
+// microseconds, rejected_calls, failed_calls).
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejectedCalls: number; // Refused before running: arity, context.
+  failedCalls: number; // Ran and answered an error.
+}
+
+export interface Command extends CommandSpec, CommandStats {
   fullname: string; // "client|setname" for a subcommand.
   sub: Map<string, Command> | null;
-  calls: number;
 }
 
 // A command error: `message` is the whole error line, code first
@@ -83,7 +103,7 @@ function build(spec: CommandSpec, parent: string | null): Command {
     spec.subcommands === undefined
       ? null
       : new Map(spec.subcommands.map((s) => [s.name, build(s, spec.name)]));
-  return { ...spec, fullname, sub, calls: 0 };
+  return { ...spec, fullname, sub, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }
 
 export const commandTable = new Map<string, Command>();
@@ -173,16 +193,17 @@ export function arityError(name: string): CommandError {
 export function processCommand(c: Client, argv: Buffer[]): void {
   const cmd = lookupCommand(argv);
   if (cmd === null) {
-    rejectCommand(c, unknownCommandError(argv));
+    rejectCommand(c, null, unknownCommandError(argv));
     return;
   }
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
-    rejectCommand(c, `ERR wrong number of arguments for '${cmd.fullname}' command`);
+    rejectCommand(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
     return;
   }
   if (c.pubsub && c.out.proto === 2 && !cmd.pubsubContext) {
     rejectCommand(
       c,
+      cmd,
       `ERR Can't execute '${cmd.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
     );
     return;
@@ -192,28 +213,34 @@ export function processCommand(c: Client, argv: Buffer[]): void {
   afterCommand(c, cmd);
 }
 
-function rejectCommand(c: Client, message: string): void {
-  Server.stats.rejectedCalls++;
+function rejectCommand(c: Client, cmd: Command | null, message: string): void {
+  if (cmd !== null) cmd.rejectedCalls++;
   c.out.error(message);
 }
 
-// Invoke a handler and turn its CommandError into the error reply.
+// Invoke a handler and turn its CommandError into the error reply. Counts
+// the call for INFO: its time in microseconds, and whether it answered an
+// error (the reply writers' error count went up).
 export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   c.lastCommand = cmd.fullname;
-  cmd.calls++;
-  Server.stats.commands++;
+  const errorsBefore = errorReplies.total;
+  const start = performance.now();
   try {
     cmd.handler!(c, argv);
   } catch (err) {
     if (err instanceof CommandError || err instanceof WrongTypeError) {
       c.out.error(err.message);
-      return;
+    } else {
+      // A bug in a handler must not take the server down with it: that
+      // client gets an error, the log gets the stack, everyone else goes on.
+      log(`client ${c.id}: ${cmd.fullname} failed: ${(err as Error).stack ?? String(err)}`);
+      c.out.error(`ERR internal error in '${cmd.fullname}'`);
     }
-    // A bug in a handler must not take the server down with it: that
-    // client gets an error, the log gets the stack, everyone else goes on.
-    log(`client ${c.id}: ${cmd.fullname} failed: ${(err as Error).stack ?? String(err)}`);
-    c.out.error(`ERR internal error in '${cmd.fullname}'`);
   }
+  cmd.usec += Math.round((performance.now() - start) * 1000);
+  cmd.calls++;
+  Server.stats.commands++;
+  if (errorReplies.total > errorsBefore) cmd.failedCalls++;
 }
 
 // The hook point after every command. Nothing to do in this step. Step 11

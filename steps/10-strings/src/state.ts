@@ -84,7 +84,6 @@ export const Server = {
   stats: {
     connections: 0, // total_connections_received
     commands: 0, // total_commands_processed
-    rejectedCalls: 0,
     netInput: 0, // total_net_input_bytes
     netOutput: 0, // total_net_output_bytes
     pubsubDropped: 0, // client_output_buffer_limit_disconnections (pubsub)

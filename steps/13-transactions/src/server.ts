@@ -35,8 +35,16 @@ const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
 
 /* ============================ Clients ===================================== */
 
+// Every parser reads proto-max-bulk-len at each bulk header, so a CONFIG
+// SET reaches the connections already open.
+const PARSER_LIMITS = {
+  get maxBulkLen(): number {
+    return Server.config.protoMaxBulkLen;
+  },
+};
+
 function createClient(socket: net.Socket): Client {
-  const parser = new RespParser({ maxBulkLen: Server.config.protoMaxBulkLen });
+  const parser = new RespParser(PARSER_LIMITS);
   const c = createClientState(socket, parser);
   Server.clients.set(c.id, c);
   Server.stats.connections++;
