@@ -27,6 +27,7 @@ import { streamCommands } from "./commands/streams.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { WrongTypeError } from "./db.ts";
 import { queueCommand, rejectInTransaction, transactionCommands } from "./multi.ts";
+import { errorReplies } from "./resp.ts";
 import { type Client, Server } from "./state.ts";
 
 export type Handler = (c: Client, argv: Buffer[]) => void;
@@ -47,7 +48,8 @@ export type Flag =
   | "allow_busy"
   | "skip_slowlog"
   | "sentinel"
-  | "blocking";
+  | "blocking"
+  | "movablekeys"; // Its keys are found by parsing it (XREAD ... STREAMS k1 k2).
 
 export interface CommandSpec {
   name: string; // Lowercase, as Redis prints it.
@@ -57,17 +59,36 @@ export interface CommandSpec {
   subcommands?: CommandSpec[];
   // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
   keys?: [number, number, number];
-  group: string; // For COMMAND DOCS and redis-cli's help.
+  // For COMMAND DOCS and redis-cli's help and hints: Redis 7.0's texts.
+  group: string;
   summary: string;
   since: string;
+  complexity?: string;
+  tips?: string[]; // For COMMAND INFO: "nondeterministic_output", "request_policy:...".
+  syntax?: string; // The arguments, as a usage line (command-docs.ts).
+  history?: [string, string][]; // [version, what changed].
+  docFlags?: string[]; // "deprecated", "syscmd".
+  deprecatedSince?: string;
+  replacedBy?: string;
   // Allowed while subscribed on a RESP2 connection.
   pubsubContext?: boolean;
+  // ACL categories the flags and the group do not imply (COMMAND INFO
+  // derives the rest, see aclCategories() in commands/server.ts).
+  acl?: string[];
 }
 
-export interface Command extends CommandSpec {
+// What INFO commandstats shows for each command (Redis's calls,
+// microseconds, rejected_calls, failed_calls).
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejectedCalls: number; // Refused before running: arity, context.
+  failedCalls: number; // Ran and answered an error.
+}
+
+export interface Command extends CommandSpec, CommandStats {
   fullname: string; // "client|setname" for a subcommand.
   sub: Map<string, Command> | null;
-  calls: number;
 }
 
 // A command error: `message` is the whole error line, code first
@@ -93,7 +114,7 @@ function build(spec: CommandSpec, parent: string | null): Command {
     spec.subcommands === undefined
       ? null
       : new Map(spec.subcommands.map((s) => [s.name, build(s, spec.name)]));
-  return { ...spec, fullname, sub, calls: 0 };
+  return { ...spec, fullname, sub, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }
 
 export const commandTable = new Map<string, Command>();
@@ -207,29 +228,39 @@ export function processCommand(c: Client, argv: Buffer[]): void {
 // Refuse a command. Inside MULTI that dooms the transaction; a refused
 // EXEC ends it (multi.ts).
 function rejectCommand(c: Client, cmd: Command | null, message: string): void {
-  Server.stats.rejectedCalls++;
+  if (cmd !== null) cmd.rejectedCalls++;
   if (!rejectInTransaction(c, cmd, message)) c.out.error(message);
 }
 
-// Invoke a handler and turn its CommandError into the error reply.
+// Invoke a handler and turn its CommandError into the error reply. Counts
+// the call for INFO: its time in microseconds, and whether it answered an
+// error (the reply writers' error count went up).
 export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   c.lastCommand = cmd.fullname;
-  cmd.calls++;
-  Server.stats.commands++;
+  const errorsBefore = errorReplies.total;
+  const start = performance.now();
   const mark = beginCommand(); // What it changes is logged (aof.ts).
   try {
     cmd.handler!(c, argv);
   } catch (err) {
     if (err instanceof CommandError || err instanceof WrongTypeError) {
       c.out.error(err.message);
-      return;
+    } else {
+      // A bug in a handler must not take the server down with it: that
+      // client gets an error, the log gets the stack, everyone else goes on.
+      log(`client ${c.id}: ${cmd.fullname} failed: ${(err as Error).stack ?? String(err)}`);
+      c.out.error(`ERR internal error in '${cmd.fullname}'`);
     }
-    // A bug in a handler must not take the server down with it: that
-    // client gets an error, the log gets the stack, everyone else goes on.
-    log(`client ${c.id}: ${cmd.fullname} failed: ${(err as Error).stack ?? String(err)}`);
-    c.out.error(`ERR internal error in '${cmd.fullname}'`);
   } finally {
     endCommand(c, argv, mark);
+  }
+  cmd.usec += Math.round((performance.now() - start) * 1000);
+  if (errorReplies.total > errorsBefore) cmd.failedCalls++;
+  if (c.blocked)
+    c.blockedCall = cmd; // Counted once it is served or times out.
+  else {
+    cmd.calls++;
+    Server.stats.commands++;
   }
 }
 

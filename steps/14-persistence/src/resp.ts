@@ -457,6 +457,22 @@ function putAscii(buf: Buffer, pos: number, s: string): number {
 const NULL_BULK: Record<Proto, Buffer> = { 2: Buffer.from("$-1\r\n"), 3: Buffer.from("_\r\n") };
 const NULL_ARRAY: Record<Proto, Buffer> = { 2: Buffer.from("*-1\r\n"), 3: Buffer.from("_\r\n") };
 
+// Every error reply sent, for INFO: the total (total_error_replies) and
+// the count per error code, the first word ("ERR", "WRONGTYPE"), for the
+// errorstats section. Redis stops adding new codes after 128, so a client
+// cannot grow the table with made-up ones; so do we.
+export const errorReplies = { total: 0, byCode: new Map<string, number>() };
+const ERROR_CODES_MAX = 128;
+
+function countError(msg: string): void {
+  errorReplies.total++;
+  const space = msg.indexOf(" ");
+  const code = space === -1 ? msg : msg.slice(0, space);
+  const n = errorReplies.byCode.get(code);
+  if (n !== undefined) errorReplies.byCode.set(code, n + 1);
+  else if (errorReplies.byCode.size < ERROR_CODES_MAX) errorReplies.byCode.set(code, 1);
+}
+
 export class ReplyWriter {
   proto: Proto = 2;
   // Bytes waiting to be written (queued chunks plus the slab's unsent part).
@@ -539,6 +555,7 @@ export class ReplyWriter {
   // User bytes in it arrive as latin1 text, one char per byte, and leave
   // as those same bytes.
   error(msg: string): void {
+    countError(msg);
     this.raw(Buffer.from(`-${msg.replace(/[\r\n]/g, " ")}\r\n`, "latin1"));
   }
 

@@ -36,8 +36,16 @@ const OUTPUT_PAUSE_BYTES = 4 * 1024 * 1024;
 
 /* ============================ Clients ===================================== */
 
+// Every parser reads proto-max-bulk-len at each bulk header, so a CONFIG
+// SET reaches the connections already open.
+const PARSER_LIMITS = {
+  get maxBulkLen(): number {
+    return Server.config.protoMaxBulkLen;
+  },
+};
+
 function createClient(socket: net.Socket): Client {
-  const parser = new RespParser({ maxBulkLen: Server.config.protoMaxBulkLen });
+  const parser = new RespParser(PARSER_LIMITS);
   const c = createClientState(socket, parser);
   Server.clients.set(c.id, c);
   Server.stats.connections++;
@@ -252,7 +260,7 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
 /* ============================ Main ======================================== */
 
 const USAGE =
-  "usage: [--host HOST] [--port PORT] [--proto-max-bulk-len BYTES]" +
+  "usage: server.ts [--host HOST] [--port PORT] [--proto-max-bulk-len BYTES]" +
   " [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
   " [--appendonly yes|no] [--dir DIR] [--appenddirname NAME] [--appendfilename NAME]" +
   " [--appendfsync always|everysec|no] [--auto-aof-rewrite-percentage N]" +
@@ -270,8 +278,13 @@ function parseOptions(argv: string[]): void {
         "client-query-buffer-limit": { type: "string" },
         "pubsub-output-limit": { type: "string" },
         ...aofOptions,
+        help: { type: "boolean" },
       },
     });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
     configureAof(values);
     const num = (name: string, text: string | undefined, fallback: number, max: number) => {
       if (text === undefined) return fallback;

@@ -39,6 +39,10 @@ export interface Client {
   // wait in its parser. Set by BLPOP and friends while they wait on a key
   // (blocking.ts); cleared when they are served or time out.
   blocked: boolean;
+  // The counters (INFO commandstats) of the command it is blocked in: a
+  // blocked command counts as one call when it is served or times out,
+  // as in Redis.
+  blockedCall: { calls: number } | null;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
   closeAfterReply: string | null;
@@ -92,6 +96,11 @@ export const Server = {
   blocking: new BlockingManager<Client>((c: Client): void => {
     c.blocked = false;
     Server.unblocked.add(c);
+    if (c.blockedCall !== null) {
+      c.blockedCall.calls++;
+      Server.stats.commands++;
+      c.blockedCall = null;
+    }
     Server.afterUnblock(c);
   }),
   // Called as each blocked client is served or times out: step 14's AOF
@@ -108,7 +117,6 @@ export const Server = {
   stats: {
     connections: 0, // total_connections_received
     commands: 0, // total_commands_processed
-    rejectedCalls: 0,
     netInput: 0, // total_net_input_bytes
     netOutput: 0, // total_net_output_bytes
     pubsubDropped: 0, // client_output_buffer_limit_disconnections (pubsub)
@@ -168,6 +176,7 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     lastCommand: "NULL",
     pubsub: false,
     blocked: false,
+    blockedCall: null,
     closeAfterReply: null,
     closing: false,
     gone: false,

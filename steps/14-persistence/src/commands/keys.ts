@@ -205,6 +205,7 @@ function expireSpec(
   relative: boolean,
   summary: string,
   since: string,
+  time: string, // The time argument, as COMMAND DOCS names it.
 ): CommandSpec {
   return {
     name,
@@ -215,6 +216,9 @@ function expireSpec(
     group: G,
     summary,
     since,
+    complexity: "O(1)",
+    syntax: `key:key ${time} [condition=(NX|XX|GT|LT)@7.0.0]`,
+    history: [["7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."]],
   };
 }
 
@@ -228,6 +232,10 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Delete a key",
     since: "1.0.0",
+    tips: ["request_policy:multi_shard", "response_policy:agg_sum"],
+    complexity:
+      "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+    syntax: "key:key...",
   },
   {
     name: "unlink",
@@ -239,6 +247,10 @@ export const keyCommands: CommandSpec[] = [
     summary:
       "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
     since: "4.0.0",
+    tips: ["request_policy:multi_shard", "response_policy:agg_sum"],
+    complexity:
+      "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+    syntax: "key:key...",
   },
   {
     name: "exists",
@@ -249,6 +261,10 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Determine if a key exists",
     since: "1.0.0",
+    tips: ["request_policy:multi_shard", "response_policy:agg_sum"],
+    complexity: "O(N) where N is the number of keys to check.",
+    syntax: "key:key...",
+    history: [["3.0.3", "Accepts multiple `key` arguments."]],
   },
   {
     name: "type",
@@ -259,16 +275,40 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Determine the type stored at key",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
-  expireSpec("expire", true, true, "Set a key's time to live in seconds", "1.0.0"),
-  expireSpec("pexpire", false, true, "Set a key's time to live in milliseconds", "2.6.0"),
-  expireSpec("expireat", true, false, "Set the expiration for a key as a UNIX timestamp", "1.2.0"),
+  expireSpec(
+    "expire",
+    true,
+    true,
+    "Set a key's time to live in seconds",
+    "1.0.0",
+    "seconds:integer",
+  ),
+  expireSpec(
+    "pexpire",
+    false,
+    true,
+    "Set a key's time to live in milliseconds",
+    "2.6.0",
+    "milliseconds:integer",
+  ),
+  expireSpec(
+    "expireat",
+    true,
+    false,
+    "Set the expiration for a key as a UNIX timestamp",
+    "1.2.0",
+    "unix-time-seconds:unix-time",
+  ),
   expireSpec(
     "pexpireat",
     false,
     false,
     "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
     "2.6.0",
+    "unix-time-milliseconds:unix-time",
   ),
   {
     name: "ttl",
@@ -279,6 +319,10 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Get the time to live for a key in seconds",
     since: "1.0.0",
+    tips: ["nondeterministic_output"],
+    complexity: "O(1)",
+    syntax: "key:key",
+    history: [["2.8.0", "Added the -2 reply."]],
   },
   {
     name: "pttl",
@@ -289,6 +333,10 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Get the time to live for a key in milliseconds",
     since: "2.6.0",
+    tips: ["nondeterministic_output"],
+    complexity: "O(1)",
+    syntax: "key:key",
+    history: [["2.8.0", "Added the -2 reply."]],
   },
   {
     name: "persist",
@@ -299,6 +347,8 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Remove the expiration from a key",
     since: "2.2.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "keys",
@@ -306,8 +356,13 @@ export const keyCommands: CommandSpec[] = [
     flags: ["readonly"],
     handler: keys,
     group: G,
+    acl: ["dangerous"], // It walks the whole keyspace.
     summary: "Find all keys matching the given pattern",
     since: "1.0.0",
+    tips: ["request_policy:all_shards", "nondeterministic_output_order"],
+    complexity:
+      "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+    syntax: "pattern:pattern",
   },
   {
     name: "scan",
@@ -317,6 +372,11 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Incrementally iterate the keys space",
     since: "2.8.0",
+    tips: ["nondeterministic_output", "request_policy:special"],
+    complexity:
+      "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+    syntax: "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type@6.0.0]",
+    history: [["6.0.0", "Added the `TYPE` subcommand."]],
   },
   {
     name: "rename",
@@ -327,5 +387,7 @@ export const keyCommands: CommandSpec[] = [
     group: G,
     summary: "Rename a key",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key newkey:key",
   },
 ];

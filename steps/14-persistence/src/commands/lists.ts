@@ -397,6 +397,10 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Prepend one or multiple elements to a list",
     since: "1.0.0",
+    complexity:
+      "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    syntax: "key:key element...",
+    history: [["2.4.0", "Accepts multiple `element` arguments."]],
   },
   {
     name: "rpush",
@@ -407,6 +411,10 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Append one or multiple elements to a list",
     since: "1.0.0",
+    complexity:
+      "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    syntax: "key:key element...",
+    history: [["2.4.0", "Accepts multiple `element` arguments."]],
   },
   {
     name: "lpushx",
@@ -417,6 +425,10 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Prepend an element to a list, only if the list exists",
     since: "2.2.0",
+    complexity:
+      "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    syntax: "key:key element...",
+    history: [["4.0.0", "Accepts multiple `element` arguments."]],
   },
   {
     name: "rpushx",
@@ -427,6 +439,10 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Append an element to a list, only if the list exists",
     since: "2.2.0",
+    complexity:
+      "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    syntax: "key:key element...",
+    history: [["4.0.0", "Accepts multiple `element` arguments."]],
   },
   {
     name: "lpop",
@@ -437,6 +453,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Remove and get the first elements in a list",
     since: "1.0.0",
+    complexity: "O(N) where N is the number of elements returned",
+    syntax: "key:key [count:integer@6.2.0]",
+    history: [["6.2.0", "Added the `count` argument."]],
   },
   {
     name: "rpop",
@@ -447,6 +466,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Remove and get the last elements in a list",
     since: "1.0.0",
+    complexity: "O(N) where N is the number of elements returned",
+    syntax: "key:key [count:integer@6.2.0]",
+    history: [["6.2.0", "Added the `count` argument."]],
   },
   {
     name: "llen",
@@ -457,6 +479,8 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Get the length of a list",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "lrange",
@@ -467,6 +491,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Get a range of elements from a list",
     since: "1.0.0",
+    complexity:
+      "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+    syntax: "key:key start:integer stop:integer",
   },
   {
     name: "lindex",
@@ -477,6 +504,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Get an element from a list by its index",
     since: "1.0.0",
+    complexity:
+      "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+    syntax: "key:key index:integer",
   },
   {
     name: "lset",
@@ -487,6 +517,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Set the value of an element in a list by its index",
     since: "1.0.0",
+    complexity:
+      "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+    syntax: "key:key index:integer element",
   },
   {
     name: "linsert",
@@ -497,6 +530,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Insert an element before or after another element in a list",
     since: "2.2.0",
+    complexity:
+      "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+    syntax: "key:key where=(BEFORE|AFTER) pivot element",
   },
   {
     name: "lrem",
@@ -507,6 +543,8 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Remove elements from a list",
     since: "1.0.0",
+    complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
+    syntax: "key:key count:integer element",
   },
   {
     name: "ltrim",
@@ -517,6 +555,8 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Trim a list to the specified range",
     since: "1.0.0",
+    complexity: "O(N) where N is the number of elements to be removed by the operation.",
+    syntax: "key:key start:integer stop:integer",
   },
   {
     name: "lpos",
@@ -527,6 +567,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Return the index of matching elements on a list",
     since: "6.0.6",
+    complexity:
+      "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+    syntax: "key:key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]",
   },
   {
     name: "lmove",
@@ -537,6 +580,8 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Pop an element from a list, push it to another list and return it",
     since: "6.2.0",
+    complexity: "O(1)",
+    syntax: "source:key destination:key wherefrom=(LEFT|RIGHT) whereto=(LEFT|RIGHT)",
   },
   {
     name: "rpoplpush",
@@ -547,6 +592,11 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Remove the last element in a list, prepend it to another list and return it",
     since: "1.2.0",
+    complexity: "O(1)",
+    syntax: "source:key destination:key",
+    docFlags: ["deprecated"],
+    deprecatedSince: "6.2.0",
+    replacedBy: "`LMOVE` with the `RIGHT` and `LEFT` arguments",
   },
   {
     name: "blpop",
@@ -557,6 +607,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Remove and get the first element in a list, or block until one is available",
     since: "2.0.0",
+    complexity: "O(N) where N is the number of provided keys.",
+    syntax: "key:key... timeout:double",
+    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
   },
   {
     name: "brpop",
@@ -567,6 +620,9 @@ export const listCommands: CommandSpec[] = [
     group: G,
     summary: "Remove and get the last element in a list, or block until one is available",
     since: "2.0.0",
+    complexity: "O(N) where N is the number of provided keys.",
+    syntax: "key:key... timeout:double",
+    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
   },
   {
     name: "blmove",
@@ -578,6 +634,8 @@ export const listCommands: CommandSpec[] = [
     summary:
       "Pop an element from a list, push it to another list and return it; or block until one is available",
     since: "6.2.0",
+    complexity: "O(1)",
+    syntax: "source:key destination:key wherefrom=(LEFT|RIGHT) whereto=(LEFT|RIGHT) timeout:double",
   },
   {
     name: "brpoplpush",
@@ -589,5 +647,11 @@ export const listCommands: CommandSpec[] = [
     summary:
       "Pop an element from a list, push it to another list and return it; or block until one is available",
     since: "2.2.0",
+    complexity: "O(1)",
+    syntax: "source:key destination:key timeout:double",
+    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
+    docFlags: ["deprecated"],
+    deprecatedSince: "6.2.0",
+    replacedBy: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
   },
 ];

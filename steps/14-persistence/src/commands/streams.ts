@@ -25,6 +25,7 @@ import {
   compareIds,
   formatId,
   type GroupEntry,
+  MAX_ID,
   MIN_ID,
   parseGroupId,
   parseRangeEnd,
@@ -36,6 +37,7 @@ import {
   type StreamEntry,
   StreamError,
   type StreamId,
+  type StreamInfo,
   streamErrors,
   type TrimSpec,
 } from "../stream.ts";
@@ -794,16 +796,30 @@ function infoStream(key: Buffer): Stream {
   return s;
 }
 
-// XINFO STREAM key: the basic form. radix-tree-nodes is Redis's count of
-// rax nodes; we report our node count there (see README).
+// XINFO STREAM key [FULL [COUNT count]]. radix-tree-nodes is Redis's
+// count of rax nodes; we report our node count there (see README).
 function xinfoStream(c: Client, argv: Buffer[]): void {
   const s = infoStream(argv[2]!);
-  if (argv.length > 3) {
-    throw new CommandError("ERR XINFO STREAM FULL is not supported by this server");
+  if (argv.length === 3) {
+    xinfoStreamBasic(c, s);
+    return;
   }
-  const i = s.info();
-  const out = c.out;
-  out.map(10);
+  const syntax = new CommandError(
+    "ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.",
+  );
+  if (lower(argv[3]!) !== "full") throw syntax;
+  let count = 10; // Redis's default, so that FULL of a huge stream stays bounded.
+  if (argv.length === 6) {
+    if (lower(argv[4]!) !== "count") throw syntax;
+    count = Math.max(0, longArg(argv[5]!)); // 0 (or less): everything.
+  } else if (argv.length !== 4) {
+    throw syntax;
+  }
+  xinfoStreamFull(c, s, count);
+}
+
+// The fields both forms start with.
+function replyStreamHead(out: ReplyWriter, i: StreamInfo): void {
   out.bulk("length");
   out.integer(i.length);
   out.bulk("radix-tree-keys");
@@ -818,6 +834,13 @@ function xinfoStream(c: Client, argv: Buffer[]): void {
   out.integer(i.entriesAdded);
   out.bulk("recorded-first-entry-id");
   replyId(out, i.recordedFirstEntryId);
+}
+
+function xinfoStreamBasic(c: Client, s: Stream): void {
+  const i = s.info();
+  const out = c.out;
+  out.map(10);
+  replyStreamHead(out, i);
   out.bulk("groups");
   out.integer(i.groups);
   out.bulk("first-entry");
@@ -826,6 +849,78 @@ function xinfoStream(c: Client, argv: Buffer[]): void {
   out.bulk("last-entry");
   if (i.lastEntry) replyEntry(out, i.lastEntry);
   else out.null();
+}
+
+// The first `count` items of an iteration (all of them when count is 0).
+function firstOf<T>(items: Iterable<T>, count: number): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (count > 0 && out.length >= count) break;
+    out.push(item);
+  }
+  return out;
+}
+
+// FULL: the entries, and every group with its pending entries and its
+// consumers with theirs; each list cut at `count`.
+function xinfoStreamFull(c: Client, s: Stream, count: number): void {
+  const out = c.out;
+  out.map(9);
+  replyStreamHead(out, s.info());
+  out.bulk("entries");
+  const entries = s.range(MIN_ID, MAX_ID, count);
+  out.array(entries.length);
+  for (const e of entries) replyEntry(out, e);
+  out.bulk("groups");
+  const groups = s.groups();
+  out.array(groups.length);
+  for (const g of groups) {
+    const i = g.info();
+    out.map(7);
+    out.bulk("name");
+    out.bulk(Buffer.from(i.name, "latin1"));
+    out.bulk("last-delivered-id");
+    replyId(out, i.lastDeliveredId);
+    out.bulk("entries-read");
+    if (i.entriesRead === null) out.null();
+    else out.integer(i.entriesRead);
+    out.bulk("lag");
+    if (i.lag === null) out.null();
+    else out.integer(i.lag);
+    out.bulk("pel-count");
+    out.integer(g.pel.size);
+    out.bulk("pending");
+    const pending = firstOf(g.pel.from(), count);
+    out.array(pending.length);
+    for (const [id, p] of pending) {
+      out.array(4);
+      replyId(out, id);
+      out.bulk(Buffer.from(p.consumer?.name ?? "", "latin1"));
+      out.integer(p.deliveryTime);
+      out.integer(p.deliveryCount);
+    }
+    out.bulk("consumers");
+    const consumers = g.consumers();
+    out.array(consumers.length);
+    for (const con of consumers) {
+      out.map(4);
+      out.bulk("name");
+      out.bulk(Buffer.from(con.name, "latin1"));
+      out.bulk("seen-time");
+      out.integer(con.seenTime);
+      out.bulk("pel-count");
+      out.integer(con.pel.size);
+      out.bulk("pending");
+      const mine = firstOf(con.pel.from(), count);
+      out.array(mine.length);
+      for (const [id, p] of mine) {
+        out.array(3);
+        replyId(out, id);
+        out.integer(p.deliveryTime);
+        out.integer(p.deliveryCount);
+      }
+    }
+  }
 }
 
 function xinfoGroups(c: Client, argv: Buffer[]): void {
@@ -873,6 +968,19 @@ function xinfoConsumers(c: Client, argv: Buffer[]): void {
   }
 }
 
+// Redis's text, line by line.
+const XINFO_HELP = [
+  "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CONSUMERS <key> <groupname>",
+  "    Show consumers of <groupname>.",
+  "GROUPS <key>",
+  "    Show the stream consumer groups.",
+  "STREAM <key> [FULL [COUNT <count>]",
+  "    Show information about the stream.",
+  "HELP",
+  "    Prints this help.",
+];
+
 /* ============================ The table ============================ */
 
 const G = "stream";
@@ -889,6 +997,15 @@ export const streamCommands: CommandSpec[] = [
     group: G,
     summary: "Appends a new entry to a stream",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
+    complexity:
+      "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+    syntax:
+      "key:key [NOMKSTREAM@6.2.0] [trim=(strategy=(MAXLEN|MINID@6.2.0) [operator=(equal==|approximately=~)] threshold [LIMIT count:integer@6.2.0])] id_or_auto=(auto_id=*|id) field_value=(field value)...",
+    history: [
+      ["6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."],
+      ["7.0.0", "Added support for the `<ms>-*` explicit ID form."],
+    ],
   },
   {
     name: "xtrim",
@@ -897,8 +1014,14 @@ export const streamCommands: CommandSpec[] = [
     handler: xtrim,
     keys: ONE_KEY,
     group: G,
-    summary: "Deletes messages from the beginning of a stream.",
+    summary: "Trims the stream to (approximately if '~' is passed) a certain size",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
+    complexity:
+      "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+    syntax:
+      "key:key trim=(strategy=(MAXLEN|MINID@6.2.0) [operator=(equal==|approximately=~)] threshold [LIMIT count:integer@6.2.0])",
+    history: [["6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."]],
   },
   {
     name: "xlen",
@@ -907,8 +1030,10 @@ export const streamCommands: CommandSpec[] = [
     handler: xlen,
     keys: ONE_KEY,
     group: G,
-    summary: "Return the number of messages in a stream.",
+    summary: "Return the number of entries in a stream",
     since: "5.0.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "xrange",
@@ -917,8 +1042,12 @@ export const streamCommands: CommandSpec[] = [
     handler: (c, argv) => xrangeGeneric(c, argv, false),
     keys: ONE_KEY,
     group: G,
-    summary: "Returns the messages from a stream within a range of IDs.",
+    summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval",
     since: "5.0.0",
+    complexity:
+      "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+    syntax: "key:key start end [COUNT count:integer]",
+    history: [["6.2.0", "Added exclusive ranges."]],
   },
   {
     name: "xrevrange",
@@ -927,8 +1056,13 @@ export const streamCommands: CommandSpec[] = [
     handler: (c, argv) => xrangeGeneric(c, argv, true),
     keys: ONE_KEY,
     group: G,
-    summary: "Returns the messages from a stream within a range of IDs in reverse order.",
+    summary:
+      "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
     since: "5.0.0",
+    complexity:
+      "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+    syntax: "key:key end start [COUNT count:integer]",
+    history: [["6.2.0", "Added exclusive ranges."]],
   },
   {
     name: "xdel",
@@ -937,38 +1071,49 @@ export const streamCommands: CommandSpec[] = [
     handler: xdel,
     keys: ONE_KEY,
     group: G,
-    summary: "Returns the number of messages after removing them from a stream.",
+    summary:
+      "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
     since: "5.0.0",
+    complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
+    syntax: "key:key id...",
   },
   {
     name: "xread",
     arity: -4,
-    flags: ["readonly", "blocking"],
+    flags: ["readonly", "blocking", "movablekeys"],
     handler: (c, argv) => xreadGeneric(c, argv, false),
     keys: [0, 0, 0],
     group: G,
     summary:
-      "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
+      "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
     since: "5.0.0",
+    complexity:
+      "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+    syntax: "[COUNT count:integer] [BLOCK milliseconds:integer] STREAMS streams=(key:key... id...)",
   },
   {
     name: "xreadgroup",
     arity: -7,
-    flags: ["write", "blocking"],
+    flags: ["write", "blocking", "movablekeys"],
     handler: (c, argv) => xreadGeneric(c, argv, true),
     keys: [0, 0, 0],
     group: G,
     summary:
-      "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
+      "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
     since: "5.0.0",
+    complexity:
+      "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+    syntax:
+      "GROUP group_consumer=(group consumer) [COUNT count:integer] [BLOCK milliseconds:integer] [NOACK] STREAMS streams=(key:key... id...)",
   },
   {
     name: "xgroup",
     arity: -2,
     flags: [],
     group: G,
-    summary: "A container for consumer groups commands.",
+    summary: "A container for consumer groups commands",
     since: "5.0.0",
+    complexity: "Depends on subcommand.",
     subcommands: [
       {
         name: "create",
@@ -977,8 +1122,11 @@ export const streamCommands: CommandSpec[] = [
         handler: xgroupCreate,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Creates a consumer group.",
+        summary: "Create a consumer group.",
         since: "5.0.0",
+        complexity: "O(1)",
+        syntax: "key:key groupname id=(id|new_id=$) [MKSTREAM] [ENTRIESREAD entries_read:integer]",
+        history: [["7.0.0", "Added the `entries_read` named argument."]],
       },
       {
         name: "setid",
@@ -987,8 +1135,11 @@ export const streamCommands: CommandSpec[] = [
         handler: xgroupSetid,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Sets the last-delivered ID of a consumer group.",
+        summary: "Set a consumer group to an arbitrary last delivered ID value.",
         since: "5.0.0",
+        complexity: "O(1)",
+        syntax: "key:key groupname id=(id|new_id=$) [ENTRIESREAD entries_read:integer]",
+        history: [["7.0.0", "Added the optional `entries_read` argument."]],
       },
       {
         name: "destroy",
@@ -997,8 +1148,11 @@ export const streamCommands: CommandSpec[] = [
         handler: xgroupDestroy,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Destroys a consumer group.",
+        summary: "Destroy a consumer group.",
         since: "5.0.0",
+        complexity:
+          "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+        syntax: "key:key groupname",
       },
       {
         name: "createconsumer",
@@ -1007,8 +1161,10 @@ export const streamCommands: CommandSpec[] = [
         handler: xgroupCreateConsumer,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Creates a consumer in a consumer group.",
+        summary: "Create a consumer in a consumer group.",
         since: "6.2.0",
+        complexity: "O(1)",
+        syntax: "key:key groupname consumername",
       },
       {
         name: "delconsumer",
@@ -1017,8 +1173,10 @@ export const streamCommands: CommandSpec[] = [
         handler: xgroupDelConsumer,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Deletes a consumer from a consumer group.",
+        summary: "Delete a consumer from a consumer group.",
         since: "5.0.0",
+        complexity: "O(1)",
+        syntax: "key:key groupname consumername",
       },
     ],
   },
@@ -1030,8 +1188,10 @@ export const streamCommands: CommandSpec[] = [
     keys: ONE_KEY,
     group: G,
     summary:
-      "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.",
+      "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
     since: "5.0.0",
+    complexity: "O(1) for each message ID processed.",
+    syntax: "key:key group id...",
   },
   {
     name: "xpending",
@@ -1041,8 +1201,14 @@ export const streamCommands: CommandSpec[] = [
     keys: ONE_KEY,
     group: G,
     summary:
-      "Returns the information and entries from a stream consumer group's pending entries list.",
+      "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
+    complexity:
+      "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+    syntax:
+      "key:key group [filters=([IDLE min-idle-time:integer@6.2.0] start end count:integer [consumer])]",
+    history: [["6.2.0", "Added the `IDLE` option and exclusive range intervals."]],
   },
   {
     name: "xclaim",
@@ -1052,8 +1218,12 @@ export const streamCommands: CommandSpec[] = [
     keys: ONE_KEY,
     group: G,
     summary:
-      "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.",
+      "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
     since: "5.0.0",
+    tips: ["nondeterministic_output"],
+    complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
+    syntax:
+      "key:key group consumer min-idle-time id... [IDLE ms:integer] [TIME unix-time-milliseconds:unix-time] [RETRYCOUNT count:integer] [FORCE] [JUSTID] [LASTID id]",
   },
   {
     name: "xautoclaim",
@@ -1063,16 +1233,26 @@ export const streamCommands: CommandSpec[] = [
     keys: ONE_KEY,
     group: G,
     summary:
-      "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.",
+      "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
     since: "6.2.0",
+    tips: ["nondeterministic_output"],
+    complexity: "O(1) if COUNT is small.",
+    syntax: "key:key group consumer min-idle-time start [COUNT count:integer] [JUSTID]",
+    history: [
+      [
+        "7.0.0",
+        "Added an element to the reply array, containing deleted entries the command cleared from the PEL",
+      ],
+    ],
   },
   {
     name: "xinfo",
     arity: -2,
     flags: [],
     group: G,
-    summary: "A container for stream introspection commands.",
+    summary: "A container for stream introspection commands",
     since: "5.0.0",
+    complexity: "Depends on subcommand.",
     subcommands: [
       {
         name: "stream",
@@ -1081,8 +1261,17 @@ export const streamCommands: CommandSpec[] = [
         handler: xinfoStream,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Returns information about a stream.",
+        summary: "Get information about a stream",
         since: "5.0.0",
+        complexity: "O(1)",
+        syntax: "key:key [FULL full=([COUNT count:integer])]",
+        history: [
+          ["6.0.0", "Added the `FULL` modifier."],
+          [
+            "7.0.0",
+            "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields",
+          ],
+        ],
       },
       {
         name: "groups",
@@ -1091,8 +1280,11 @@ export const streamCommands: CommandSpec[] = [
         handler: xinfoGroups,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Returns a list of the consumer groups of a stream.",
+        summary: "List the consumer groups of a stream",
         since: "5.0.0",
+        complexity: "O(1)",
+        syntax: "key:key",
+        history: [["7.0.0", "Added the `entries-read` and `lag` fields"]],
       },
       {
         name: "consumers",
@@ -1101,8 +1293,24 @@ export const streamCommands: CommandSpec[] = [
         handler: xinfoConsumers,
         keys: XGROUP_KEY,
         group: G,
-        summary: "Returns a list of the consumers in a consumer group.",
+        summary: "List the consumers in a consumer group",
         since: "5.0.0",
+        tips: ["nondeterministic_output"],
+        complexity: "O(1)",
+        syntax: "key:key groupname",
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        handler: (c) => {
+          c.out.array(XINFO_HELP.length);
+          for (const line of XINFO_HELP) c.out.simple(line);
+        },
+        group: G,
+        summary: "Show helpful text about the different subcommands",
+        since: "5.0.0",
+        complexity: "O(1)",
       },
     ],
   },

@@ -290,6 +290,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Get the value of a key",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "set",
@@ -300,6 +302,15 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Set the string value of a key",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax:
+      "key:key value [condition=(NX|XX)@2.6.12] [GET@6.2.0] [expiration=(EX seconds:integer@2.6.12|PX milliseconds:integer@2.6.12|EXAT unix-time-seconds:unix-time@6.2.0|PXAT unix-time-milliseconds:unix-time@6.2.0|KEEPTTL@6.0.0)]",
+    history: [
+      ["2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."],
+      ["6.0.0", "Added the `KEEPTTL` option."],
+      ["6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."],
+      ["7.0.0", "Allowed the `NX` and `GET` options to be used together."],
+    ],
   },
   {
     name: "setnx",
@@ -310,6 +321,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Set the value of a key, only if the key does not exist",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key value",
   },
   {
     name: "getset",
@@ -320,6 +333,11 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Set the string value of a key and return its old value",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key value",
+    docFlags: ["deprecated"],
+    deprecatedSince: "6.2.0",
+    replacedBy: "`SET` with the `!GET` argument",
   },
   {
     name: "getdel",
@@ -330,6 +348,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Get the value of a key and delete the key",
     since: "6.2.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "mget",
@@ -340,6 +360,9 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Get the values of all the given keys",
     since: "1.0.0",
+    tips: ["request_policy:multi_shard"],
+    complexity: "O(N) where N is the number of keys to retrieve.",
+    syntax: "key:key...",
   },
   {
     name: "mset",
@@ -350,6 +373,9 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Set multiple keys to multiple values",
     since: "1.0.1",
+    tips: ["request_policy:multi_shard", "response_policy:all_succeeded"],
+    complexity: "O(N) where N is the number of keys to set.",
+    syntax: "key_value=(key:key value)...",
   },
   {
     name: "append",
@@ -360,6 +386,9 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Append a value to a key",
     since: "2.0.0",
+    complexity:
+      "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+    syntax: "key:key value",
   },
   {
     name: "strlen",
@@ -370,6 +399,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Get the length of the value stored in a key",
     since: "2.2.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "incr",
@@ -380,6 +411,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Increment the integer value of a key by one",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "decr",
@@ -390,6 +423,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Decrement the integer value of a key by one",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key",
   },
   {
     name: "incrby",
@@ -400,6 +435,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Increment the integer value of a key by the given amount",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key increment:integer",
   },
   {
     name: "decrby",
@@ -410,6 +447,8 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Decrement the integer value of a key by the given number",
     since: "1.0.0",
+    complexity: "O(1)",
+    syntax: "key:key decrement:integer",
   },
   {
     name: "incrbyfloat",
@@ -420,5 +459,7 @@ export const stringCommands: CommandSpec[] = [
     group: G,
     summary: "Increment the float value of a key by the given amount",
     since: "2.6.0",
+    complexity: "O(1)",
+    syntax: "key:key increment:double",
   },
 ];
