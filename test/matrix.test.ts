@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { joinNode, startNodes } from "./src/cluster.ts";
+import { testSteps } from "./src/corpus.ts";
 import {
   closeAll,
   connectClient,
@@ -22,7 +23,7 @@ import {
 } from "./src/harness.ts";
 import { killAll, spawnTsInPty } from "./src/pty.ts";
 import { startRedis } from "./src/redis.ts";
-import { listSteps, type Step } from "./src/steps.ts";
+import type { Step } from "./src/steps.ts";
 
 interface Ctx {
   step: Step;
@@ -570,7 +571,8 @@ const BEHAVIOURS: Behaviour[] = [
  * ======================================================================== */
 
 // The matrix is about chat servers: the Redis steps have suites of their own.
-const steps = listSteps().filter((s) => s.track === "chat");
+// (testSteps: every step, or only the one `npm test -- --step NN` names.)
+const steps = testSteps().filter((s) => s.track === "chat");
 const NEWEST_CLIENT = steps.findLast((s) => s.client !== null)?.client;
 type Cell = "yes" | "naive" | "";
 const table = new Map<string, Map<string, Cell>>();

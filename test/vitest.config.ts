@@ -1,12 +1,14 @@
 import { defineConfig } from "vitest/config";
 
-// The matrix starts a real server per cell: give slow CI machines room, and
-// write a JSON report that .ci/run sums into one line.
+// The matrix and the corpus start real servers: give slow CI machines room,
+// and write a JSON report that .ci/run sums into one line. --expose-gc lets
+// the keyspace's memory tests (corpus/db.test.ts) see the heap after a real GC.
 export default defineConfig({
   test: {
-    include: ["*.test.ts", "bench/**/*.test.ts"],
+    include: ["*.test.ts", "corpus/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30000,
     hookTimeout: 30000,
+    execArgv: ["--expose-gc"],
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });
