@@ -9,6 +9,11 @@ export default defineConfig({
     testTimeout: 30000,
     hookTimeout: 30000,
     execArgv: ["--expose-gc"],
+    // Two test files at a time on two cores (vitest's default is cores - 1:
+    // one at a time): most tests wait on a server, a timeout or a child
+    // process, and the other file fills the gap. More than two starves the
+    // CPU-bound ones (a million keys expiring) on a busy machine.
+    maxWorkers: 2,
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });

@@ -67,10 +67,17 @@ function readReport(file: string): Report | undefined {
 function summary(only: Step[]): void {
   const shared = readReport(`${TEST_DIR}.vitest-report.json`);
   const rows: string[][] = [
-    ["step", "lesson tests", "corpus rows", "matrix/diff/cross-step", "failed"],
+    [
+      "step",
+      "lesson tests",
+      "corpus rows",
+      "(since this step)",
+      "matrix/diff/cross-step",
+      "failed",
+    ],
   ];
   for (const step of only) {
-    const count = { lesson: 0, corpus: 0, other: 0, failed: 0 };
+    const count = { lesson: 0, corpus: 0, fresh: 0, other: 0, failed: 0 };
     const lesson = readReport(`${step.dir}.vitest-report.json`);
     for (const f of lesson?.testResults ?? []) {
       for (const t of f.assertionResults) {
@@ -80,10 +87,12 @@ function summary(only: Step[]): void {
     }
     for (const f of shared?.testResults ?? []) {
       const corpus = f.name.includes("/test/corpus/");
+      const fresh = corpus && existsSync(f.name) && since(f.name) === step.num;
       for (const t of f.assertionResults) {
         if (t.ancestorTitles[0] !== step.name) continue;
         if (corpus) count.corpus++;
         else count.other++;
+        if (fresh) count.fresh++;
         if (t.status === "failed") count.failed++;
       }
     }
@@ -91,6 +100,7 @@ function summary(only: Step[]): void {
       step.name,
       String(count.lesson),
       String(count.corpus),
+      String(count.fresh),
       String(count.other),
       String(count.failed),
     ]);
