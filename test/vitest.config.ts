@@ -1,4 +1,32 @@
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+// The files that take longest (they wait on leases, timers and every step's
+// servers) start first, so that on a fresh clone, with no timings cached
+// yet, the run does not end with one long file running alone.
+const LONGEST_FIRST = [
+  "cross-step.test.ts",
+  "redis-diff.test.ts",
+  "matrix.test.ts",
+  "corpus/keyspace.test.ts",
+  "corpus/db.test.ts",
+  "corpus/client-encryption.test.ts",
+  "corpus/client-channels.test.ts",
+  "corpus/channels.test.ts",
+  "corpus/lists.test.ts",
+  "corpus/client-dictionary.test.ts",
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.findIndex((name) => f.moduleId.endsWith(`/test/${name}`));
+      return i === -1 ? LONGEST_FIRST.length : i;
+    };
+    const sorted = await super.sort(files);
+    return sorted.sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 // The matrix and the corpus start real servers: give slow CI machines room,
 // and write a JSON report that .ci/run sums into one line. --expose-gc lets
@@ -14,6 +42,7 @@ export default defineConfig({
     // process, and the other file fills the gap. More than two starves the
     // CPU-bound ones (a million keys expiring) on a busy machine.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });
