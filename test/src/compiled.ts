@@ -13,7 +13,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
-import { ROOT } from "./steps.ts";
+import { ROOT, STEPS_DIR } from "./steps.ts";
 
 const OUT_DIR = `${ROOT}node_modules/.cache/smallchat-test/`;
 const compiled = new Map<string, string>();
@@ -23,9 +23,13 @@ process.once("exit", () => {
 });
 
 // The node arguments that run `script` (a .ts entry point) with `args`.
+// Only a step's programs are compiled: the project's own scripts (test/bin)
+// find the repository from their own file's URL, which a bundle elsewhere
+// would change.
 export function nodeArgs(script: URL | string, args: string[] = []): string[] {
   const file = script instanceof URL ? fileURLToPath(script) : script;
-  if (process.env.SMALLCHAT_TEST_TSX === "1" || !file.endsWith(".ts")) {
+  const stepProgram = file.startsWith(STEPS_DIR) && file.endsWith(".ts");
+  if (process.env.SMALLCHAT_TEST_TSX === "1" || !stepProgram) {
     return ["--import", "tsx", file, ...args];
   }
   let out = compiled.get(file);
