@@ -11,7 +11,7 @@
 // cross-step), each narrowed to that one step by the STEP environment variable
 // (see test/src/corpus.ts).
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { findStep, listSteps, ROOT, type Step } from "../src/steps.ts";
 
@@ -27,6 +27,21 @@ function run(
 ): number {
   const r = spawnSync(cmd, cmdArgs, { cwd, stdio: "inherit", env: { ...process.env, ...env } });
   return r.status ?? 1;
+}
+
+// Run a command with its output kept aside; resolve with its status and output.
+function runQuietly(cmd: string, cmdArgs: string[], cwd: string): Promise<[number, string]> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    child.on("close", (code) => resolve([code ?? 1, out]));
+  });
 }
 
 function testFiles(dir: string): string[] {
@@ -122,10 +137,10 @@ if (at !== -1) {
   }
   const vitest = ["vitest", "run", "--passWithNoTests"];
   let status = 0;
-  if (testFiles(`${step.dir}test`).length > 0) {
-    console.log(`\n== ${step.name}: the lesson's own tests (steps/${step.name}/test)`);
-    status |= run("npx", vitest, step.dir);
-  }
+  // The lesson's own tests (when the step has any) run alongside the corpus,
+  // their output held back until the corpus is done: two cores, two runs.
+  const lesson =
+    testFiles(`${step.dir}test`).length > 0 ? runQuietly("npx", vitest, step.dir) : undefined;
   const corpus = testFiles(`${TEST_DIR}corpus`)
     .map((f) => `corpus/${f}`)
     .filter((f) => corpusApplies(`${TEST_DIR}${f}`, step));
@@ -135,6 +150,11 @@ if (at !== -1) {
   );
   console.log(`\n== ${step.name}: the corpus and the cross-step tests (test/, STEP=${step.name})`);
   status |= run("npx", [...vitest, ...corpus, ...crossStep], TEST_DIR, { STEP: step.name });
+  if (lesson !== undefined) {
+    const [code, out] = await lesson;
+    console.log(`\n== ${step.name}: the lesson's own tests (steps/${step.name}/test)\n${out}`);
+    status |= code;
+  }
   summary([step]);
   process.exit(status === 0 ? 0 : 1);
 }
