@@ -23,7 +23,7 @@ import {
 } from "./src/harness.ts";
 import { killAll, spawnTsInPty } from "./src/pty.ts";
 import { startRedis } from "./src/redis.ts";
-import type { Step } from "./src/steps.ts";
+import { listSteps, type Step } from "./src/steps.ts";
 
 interface Ctx {
   step: Step;
@@ -573,7 +573,10 @@ const BEHAVIOURS: Behaviour[] = [
 // The matrix is about chat servers: the Redis steps have suites of their own.
 // (testSteps: every step, or only the one `npm test -- --step NN` names.)
 const steps = testSteps().filter((s) => s.track === "chat");
-const NEWEST_CLIENT = steps.findLast((s) => s.client !== null)?.client;
+// The newest client of the chat track, whichever steps this run narrows to.
+const NEWEST_CLIENT = listSteps()
+  .filter((s) => s.track === "chat")
+  .findLast((s) => s.client !== null)?.client;
 type Cell = "yes" | "naive" | "";
 const table = new Map<string, Map<string, Cell>>();
 
