@@ -3,7 +3,15 @@
 // A behaviour is written once, with the step it arrives in (its "since"), and
 // runs against every later step of the same track (chat or redis): a step
 // cannot break what an earlier step taught. New steps join by existing (see
-// steps.ts). `STEP=05` (set by `npm test -- --step 05`) narrows every
+// steps.ts).
+//
+// Unit tests of a module (line-editor, list, stream, ...) import each step's
+// own copy of it (`await import(\`${step.dir}src/list.ts\`)`) and run on
+// every step, even where the file is byte-identical to the step before: a
+// module's unit tests take milliseconds, the copy may import a module that
+// did change (db.ts changes in every Redis step), and each step keeps every
+// behaviour it was checked for before the corpus. What costs time is servers,
+// and those differ in every step anyway. `STEP=05` (set by `npm test -- --step 05`) narrows every
 // cross-step test to one step, so a step's whole story runs in one command.
 
 import { pathToFileURL } from "node:url";
