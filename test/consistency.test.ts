@@ -7,6 +7,10 @@
 //   left behind in one step, or a drive-by edit, fails here);
 // - a listed file really changed, or was added or removed;
 // - added and removed files are listed;
+// - test files (test/...) are the lesson's own, not carried forward: every
+//   test file of a step is listed in its changes, and none is a byte-for-byte
+//   copy of an earlier step's (a behaviour that outlives its step lives once,
+//   in test/corpus, and runs against every later step from there);
 // - every "Step NN fixes this" promise is gone by step NN;
 // - comments tell the truth of the step they sit in, as far as a machine
 //   can tell: a source file names no step that does not exist, no header
@@ -14,6 +18,7 @@
 //   and "New in this step" appears only in files the step lists as changed
 //   (else it is a header copied forward from the step that was new).
 
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { listSteps, type Step } from "./src/steps.ts";
@@ -35,15 +40,18 @@ function prose(path: string): string {
   return readFileSync(path, "utf8").replace(/\n[ \t]*(\/\/|\*)[ \t]?/g, "\n");
 }
 
+// A step's own tests: not carried forward, so outside the carry-forward rules.
+const isTest = (f: string) => f.startsWith("test/");
+
 const steps = listSteps();
 const pairs: Array<[Step, Step]> = steps.slice(1).map((s, i) => [steps[i]!, s]);
 
 describe.each(pairs.map(([prev, next]) => ({ prev, next, name: `${prev.name} -> ${next.name}` })))(
   "$name",
   ({ prev, next }) => {
-    const before = new Set(filesOf(prev.dir));
-    const after = new Set(filesOf(next.dir));
-    const listed = new Set(next.changes);
+    const before = new Set(filesOf(prev.dir).filter((f) => !isTest(f)));
+    const after = new Set(filesOf(next.dir).filter((f) => !isTest(f)));
+    const listed = new Set(next.changes.filter((f) => !isTest(f)));
     const same = (f: string) => readFileSync(prev.dir + f).equals(readFileSync(next.dir + f));
 
     it("carries every unlisted file forward byte for byte", () => {
@@ -64,6 +72,32 @@ describe.each(pairs.map(([prev, next]) => ({ prev, next, name: `${prev.name} -> 
     });
   },
 );
+
+describe("lesson tests", () => {
+  it.each(steps.map((s) => ({ step: s, name: s.name })))(
+    "$name lists every test file it has, and only those",
+    ({ step }) => {
+      const tests = filesOf(step.dir).filter(isTest).sort();
+      expect(step.changes.filter(isTest).sort()).toEqual(tests);
+    },
+  );
+
+  it("no test file under steps/ is a copy of an earlier step's", () => {
+    const seen = new Map<string, string>();
+    const copies: string[] = [];
+    for (const step of steps) {
+      for (const f of filesOf(step.dir).filter(isTest)) {
+        const hash = createHash("sha256")
+          .update(readFileSync(step.dir + f))
+          .digest("hex");
+        const first = seen.get(hash);
+        if (first !== undefined) copies.push(`${step.name}/${f} = ${first}`);
+        else seen.set(hash, `${step.name}/${f}`);
+      }
+    }
+    expect(copies).toEqual([]);
+  });
+});
 
 describe("promises", () => {
   it.each(steps.map((s) => ({ step: s, name: s.name })))(

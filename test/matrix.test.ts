@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { joinNode, startNodes } from "./src/cluster.ts";
+import { testSteps } from "./src/corpus.ts";
 import {
   closeAll,
   connectClient,
@@ -570,8 +571,12 @@ const BEHAVIOURS: Behaviour[] = [
  * ======================================================================== */
 
 // The matrix is about chat servers: the Redis steps have suites of their own.
-const steps = listSteps().filter((s) => s.track === "chat");
-const NEWEST_CLIENT = steps.findLast((s) => s.client !== null)?.client;
+// (testSteps: every step, or only the one `npm test -- --step NN` names.)
+const steps = testSteps().filter((s) => s.track === "chat");
+// The newest client of the chat track, whichever steps this run narrows to.
+const NEWEST_CLIENT = listSteps()
+  .filter((s) => s.track === "chat")
+  .findLast((s) => s.client !== null)?.client;
 type Cell = "yes" | "naive" | "";
 const table = new Map<string, Map<string, Cell>>();
 

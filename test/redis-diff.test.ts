@@ -7,10 +7,10 @@
 
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { testSteps } from "./src/corpus.ts";
 import { serverForAllTests } from "./src/harness.ts";
 import { redisForAllTests } from "./src/redis.ts";
 import { type Family, runCase } from "./src/redis-diff.ts";
-import { listSteps } from "./src/steps.ts";
 
 const dir = new URL("./diff/", import.meta.url);
 const families: Family[] = [];
@@ -20,7 +20,8 @@ for (const file of readdirSync(dir)
   families.push(((await import(new URL(file, dir).href)) as { family: Family }).family);
 }
 
-for (const step of listSteps().filter((s) => s.track === "redis")) {
+// testSteps: every step, or only the one `npm test -- --step NN` names.
+for (const step of testSteps().filter((s) => s.track === "redis")) {
   describe(step.name, () => {
     const redis = redisForAllTests();
     const server = serverForAllTests(step.server);

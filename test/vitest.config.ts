@@ -1,12 +1,48 @@
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-// The matrix starts a real server per cell: give slow CI machines room, and
-// write a JSON report that .ci/run sums into one line.
+// The files that take longest (they wait on leases, timers and every step's
+// servers) start first, so that on a fresh clone, with no timings cached
+// yet, the run does not end with one long file running alone.
+const LONGEST_FIRST = [
+  "cross-step.test.ts",
+  "redis-diff.test.ts",
+  "matrix.test.ts",
+  "corpus/keyspace.test.ts",
+  "corpus/db.test.ts",
+  "corpus/client-encryption.test.ts",
+  "corpus/client-channels.test.ts",
+  "corpus/channels.test.ts",
+  "corpus/lists.test.ts",
+  "corpus/client-dictionary.test.ts",
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.findIndex((name) => f.moduleId.endsWith(`/test/${name}`));
+      return i === -1 ? LONGEST_FIRST.length : i;
+    };
+    const sorted = await super.sort(files);
+    return sorted.sort((a, b) => rank(a) - rank(b));
+  }
+}
+
+// The matrix and the corpus start real servers: give slow CI machines room,
+// and write a JSON report that .ci/run sums into one line. --expose-gc lets
+// the keyspace's memory tests (corpus/db.test.ts) see the heap after a real GC.
 export default defineConfig({
   test: {
-    include: ["*.test.ts", "bench/**/*.test.ts"],
+    include: ["*.test.ts", "corpus/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30000,
     hookTimeout: 30000,
+    execArgv: ["--expose-gc"],
+    // Two test files at a time on two cores (vitest's default is cores - 1:
+    // one at a time): most tests wait on a server, a timeout or a child
+    // process, and the other file fills the gap. More than two starves the
+    // CPU-bound ones (a million keys expiring) on a busy machine.
+    maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });

@@ -8,8 +8,8 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { nodeArgs } from "./compiled.ts";
 
 export const DEFAULT_TIMEOUT = 10000;
 
@@ -140,8 +140,7 @@ function launch(
   args: string[] = [],
   env: Record<string, string> = {},
 ): RunningProgram {
-  const path = file instanceof URL ? fileURLToPath(file) : file;
-  const proc = spawn(process.execPath, ["--import", "tsx", path, ...args], {
+  const proc = spawn(process.execPath, nodeArgs(file, args), {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });

@@ -12,10 +12,10 @@
 // screen, checked again each time the emulator has parsed new output, with
 // a timeout whose error shows the screen. Never a sleep.
 
-import { fileURLToPath } from "node:url";
 import type { Terminal } from "@xterm/headless";
 import xterm from "@xterm/headless";
 import * as nodePty from "node-pty";
+import { nodeArgs } from "./compiled.ts";
 import { DEFAULT_TIMEOUT, type Match } from "./harness.ts";
 
 /* ============================ Screens ===================================== */
@@ -208,11 +208,10 @@ export function spawnInPty(file: string, args: string[], opts: PtyOptions = {}):
   return session;
 }
 
-// The arguments that run a TypeScript entry point with `node --import tsx`:
-// one process (the tsx binary would start two), as harness.ts does.
+// The arguments that run a TypeScript entry point with node: one process
+// (the tsx binary would start two), compiled as harness.ts does (compiled.ts).
 export function tsNodeArgs(script: URL | string, args: string[] = []): string[] {
-  const file = script instanceof URL ? fileURLToPath(script) : script;
-  return ["--import", "tsx", file, ...args];
+  return nodeArgs(script, args);
 }
 
 // Start a TypeScript program in a PTY: `node --import tsx script ...args`.
