@@ -382,8 +382,12 @@ export function writeReport(run: RunResult): { report: string; charts: string[] 
       " (that is, about window/(N-1) lines, each freed slot going to the next client in turn)." +
       ` Fixed rate offers ${opts.rates.map((r) => r.toLocaleString("en-US")).join(" and ")} deliveries/s in all` +
       " (the clients together send rate/(N-1) lines/s): the same work for the server at every client count." +
-      ` Clients run in ${opts.workers} load process${opts.workers > 1 ? "es" : ""}, separate from the server` +
-      (opts.pin ? " (server pinned to core 0, load to core 1)." : ".") +
+      " Clients run in one C process (test/bench/loadgen.c, one epoll loop), separate from the server" +
+      (opts.pin ? " (server pinned to core 0, load to core 1)" : "") +
+      (opts.rt
+        ? "; in fixed-rate cells the server's main thread and the load run at real-time priority (SCHED_FIFO), so other work on the machine cannot take their core in the middle of a message."
+        : ".") +
+      " Each server starts with the node flags of its step's `npm start` script." +
       " The redis rows are a private redis-server 7 doing the same with pub/sub: each client is a" +
       " SUBSCRIBEd connection and a PUBLISHing one, the same marker lines as payload, the same" +
       " deliveries/s (a line to N subscribers is N deliveries there, since the sender's own" +
