@@ -423,7 +423,6 @@ static void loop_until(int64_t deadline, int (*done)(void), void (*tick)(int64_t
     int64_t wait = next - now;
     if (wait < 0) wait = 0;
     struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
-    if (getenv("LOADGEN_SPIN")) ts.tv_sec = ts.tv_nsec = 0;
     int n = epoll_pwait2(epfd, evs, 256, &ts, NULL);
     if (n < 0 && errno != EINTR) fail("epoll_pwait2: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
