@@ -2,7 +2,7 @@
 //
 // Each cell of the benchmark starts one step's server (a child process, as
 // a reader starts it), connects N clients to it from a load process (see
-// load.ts), makes every client send and every other client receive, and
+// loadgen.c), makes every client send and every other client receive, and
 // measures three things:
 //
 //   delivered msg/s  copies of messages received per second, all clients
@@ -28,20 +28,18 @@
 // Usage: npm run bench -- [--steps redis,02,03,05] [--clients 10,100] [--seconds 3]
 //        [--quick] [--out test/bench/out] (see --help for the rest)
 
-import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type RunningRedis, startRedis } from "../src/redis.ts";
-import type { LoadReport, Mode, Protocol, Reply, Request } from "./load.ts";
 import { formatTable, writeReport } from "./report.ts";
 import { Histogram, median } from "./stats.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const STEPS_DIR = path.join(REPO, "steps");
-const LOAD_FILE = fileURLToPath(new URL("./load.ts", import.meta.url));
 
 /* ============================ Scenarios ===================================
  * What the clients do, as data. A topology says which lines a client sends
@@ -56,7 +54,7 @@ const LOAD_FILE = fileURLToPath(new URL("./load.ts", import.meta.url));
  * O(members of its channel), so 50 channels of 10 should deliver like 10
  * clients, not like 500.
  *
- * Scenarios with setup lines get a sync round before the load (load.ts),
+ * Scenarios with setup lines get a sync round before the load (loadgen.c),
  * so no message is sent before every /join has taken effect.
  * ======================================================================== */
 
@@ -114,7 +112,7 @@ export interface Options {
   warmup: number; // Seconds of load before measuring.
   rates: number[]; // Fixed rate mode: offered deliveries/s, all clients together; one cell each.
   window: number; // Flat-out: deliveries in flight (lines x recipients), all clients.
-  workers: number; // Load processes.
+  rt: boolean; // Fixed-rate cells: server main thread and load at SCHED_FIFO (chrt).
   repeat: number;
   baseline: string;
   pin: boolean; // Server on core 0, load on core 1 (taskset).
@@ -123,16 +121,19 @@ export interface Options {
 }
 
 const canPin = os.cpus().length >= 2 && spawnOk("taskset", ["-c", "0", "true"]);
+// SCHED_FIFO needs root or CAP_SYS_NICE: where chrt fails, cells run as usual.
+const RT_PRIORITY = 10;
+const canRt = spawnOk("chrt", ["-f", String(RT_PRIORITY), "true"]);
 
 export const DEFAULTS: Options = {
   steps: ["redis", "01", "02", "03", "05", "07", "08"],
   clients: [10, 100, 500],
   modes: ["flat", "rate"],
   seconds: 3,
-  warmup: 1,
+  warmup: 3, // A Node server's JIT needs a few seconds of load to settle.
   rates: [20000, 100000],
   window: 10000,
-  workers: 1,
+  rt: canRt,
   repeat: 1,
   baseline: "redis",
   pin: canPin,
@@ -149,7 +150,8 @@ const HELP = `usage: npm run bench -- [options]
   --warmup N           warm-up seconds per cell (default ${DEFAULTS.warmup})
   --rate N,M           fixed rate: offered deliveries/s, one cell each (default ${DEFAULTS.rates.join(",")})
   --window N           flat-out: deliveries in flight, all clients (default ${DEFAULTS.window})
-  --workers N          load processes (default ${DEFAULTS.workers})
+  --no-rt              fixed-rate cells: don't run the server's main thread and the load at
+                       real-time priority (chrt -f; the default where allowed: see README.md)
   --repeat N           runs per cell, median reported (default ${DEFAULTS.repeat})
   --baseline NN        step for the "x vs NN" columns (default ${DEFAULTS.baseline})
   --no-pin             don't pin the server to core 0 and the load to core 1
@@ -167,7 +169,8 @@ export function parseCli(argv: string[]): Options {
       warmup: { type: "string" },
       rate: { type: "string" },
       window: { type: "string" },
-      workers: { type: "string" },
+      rt: { type: "boolean" },
+      "no-rt": { type: "boolean" },
       repeat: { type: "string" },
       baseline: { type: "string" },
       pin: { type: "boolean" },
@@ -203,7 +206,7 @@ export function parseCli(argv: string[]): Options {
     warmup: num(values.warmup, base.warmup, 0),
     rates: values.rate ? list(values.rate).map((r) => num(r, 0, 1)) : base.rates,
     window: num(values.window, base.window, 1),
-    workers: Math.floor(num(values.workers, base.workers, 1)),
+    rt: values["no-rt"] ? false : (values.rt ?? base.rt),
     repeat: Math.floor(num(values.repeat, base.repeat, 1)),
     baseline: values.baseline ?? base.baseline,
     pin: values["no-pin"] ? false : (values.pin ?? base.pin),
@@ -278,6 +281,19 @@ function pinTo(pid: number | undefined, core: number): void {
   if (pid !== undefined) spawnOk("taskset", ["-a", "-c", "-p", String(core), String(pid)]);
 }
 
+// Real-time priority (SCHED_FIFO) for a server: every thread a notch
+// below the load, then the main thread (its thread id is its pid) at the
+// load's. V8's helper threads (the optimising compiler, the GC's) then run
+// whenever the main thread sleeps, ahead of other processes but never in
+// its way; left at normal priority behind a real-time main thread, they
+// would wait for the rest of the machine, and the main thread for them
+// (README.md).
+function setRealtime(pid: number | undefined): void {
+  if (pid === undefined) return;
+  spawnOk("chrt", ["-a", "-f", "-p", String(RT_PRIORITY - 5), String(pid)]);
+  spawnOk("chrt", ["-f", "-p", String(RT_PRIORITY), String(pid)]);
+}
+
 // A private redis-server (test/src/redis.ts), the same one the tests use.
 async function startRedisServer(): Promise<Server> {
   const redis = await startRedis();
@@ -291,13 +307,40 @@ process.once("exit", () => {
 
 let tmpDir: string | null = null;
 
+// The node flags of the step's `npm start` ("node --single-threaded-gc
+// --import tsx src/server.ts"): the bench runs the server as a reader does.
+export function nodeFlags(step: Step): string[] {
+  const pkg = JSON.parse(
+    fs.readFileSync(path.join(path.dirname(path.dirname(step.server)), "package.json"), "utf8"),
+  );
+  const words: string[] = String(pkg.scripts?.start ?? "").split(/\s+/);
+  if (words[0] !== "node") return [];
+  const flags: string[] = [];
+  for (let i = 1; i < words.length && words[i]!.startsWith("--"); i++) {
+    if (words[i] === "--import")
+      i++; // tsx: we pass it ourselves.
+    else flags.push(words[i]!);
+  }
+  return flags;
+}
+
 async function startServer(step: Step, args: string[] = []): Promise<Server> {
   tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "smallchat-bench-"));
   const logFile = path.join(tmpDir, `${step.num}-${Date.now()}.log`);
   const fd = fs.openSync(logFile, "w");
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", step.server, "--host", "127.0.0.1", "--port", "0", ...args],
+    [
+      ...nodeFlags(step),
+      "--import",
+      "tsx",
+      step.server,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...args,
+    ],
     { stdio: ["ignore", fd, fd], cwd: path.dirname(path.dirname(step.server)) },
   );
   fs.closeSync(fd);
@@ -374,22 +417,93 @@ function countDrops(logFile: string): number {
   }
 }
 
-/* ============================ Load processes ==============================
- * One process by default: on a 2-core machine the server takes one core
- * and the load the other. --workers N splits the clients into N blocks of
- * consecutive indexes, one per process. The processes live for the whole
- * run; each cell starts with an "open" that forgets the previous cell.
+/* ============================ The load ====================================
+ * loadgen.c, compiled on first use into out/bin (cc -O2): one C process
+ * holds every client of a cell in one epoll loop, pinned to core 1. It
+ * used to be a Node process, and a Node process measuring a 0.2 ms tail
+ * adds one of its own (README.md, "How precise is the load").
+ *
+ * It reads the cell's configuration on stdin and answers on stdout, one
+ * line each: "ready" (connected, set up, synced), "measuring" (the measured
+ * window starts), "stopped" (it ends; now draining), "report {json}" or
+ * "error <why>". We read the server's CPU and wait counters at "measuring"
+ * and "stopped", so they cover exactly the measured window.
  * ======================================================================== */
 
-class LoadWorker {
-  private replies: Reply[] = [];
+export type Mode = "flat" | "rate";
+
+/** What the server speaks: our chat's lines, or RESP pub/sub to redis-server. */
+export type Protocol = "chat" | "resp";
+
+/** What loadgen.c reports for a cell (its "report" line). */
+export interface LoadReport {
+  /** Measured messages sent, and the deliveries they should cause. */
+  sent: number;
+  expected: number;
+  /** Measured messages received (their markers). */
+  received: number;
+  /** Deliveries of any phase received in each slice of the measured window. */
+  slices: number[];
+  sliceMs: number;
+  /** Latency histogram of measured messages, microseconds (stats.ts buckets). */
+  latency: number[];
+  /** CPU time the load used during the measured window / its length. */
+  cpu: number;
+  /** Connections the server closed on us. */
+  closed: number;
+  /** Markers that started but made no sense (cut by the server). */
+  corrupt: number;
+}
+
+const LOADGEN_SRC = fileURLToPath(new URL("./loadgen.c", import.meta.url));
+const LOADGEN_BIN = path.join(REPO, "test/bench/out/bin/loadgen");
+
+// Compile loadgen.c unless the binary is newer than the source.
+export function buildLoadgen(): string {
+  const fresh =
+    fs.existsSync(LOADGEN_BIN) &&
+    fs.statSync(LOADGEN_BIN).mtimeMs >= fs.statSync(LOADGEN_SRC).mtimeMs;
+  if (!fresh) {
+    fs.mkdirSync(path.dirname(LOADGEN_BIN), { recursive: true });
+    const tmp = `${LOADGEN_BIN}.${process.pid}`;
+    execFileSync("cc", ["-O2", "-Wall", "-o", tmp, LOADGEN_SRC], { stdio: "inherit" });
+    fs.renameSync(tmp, LOADGEN_BIN);
+  }
+  return LOADGEN_BIN;
+}
+
+interface LoadConfig {
+  protocol: Protocol;
+  mode: Mode;
+  rate: number; // Deliveries/s, all clients together.
+  window: number; // Flat-out: lines in flight, all clients together.
+  warmupMs: number;
+  measureMs: number;
+  slices: number;
+  ports: number[]; // One per node: client i talks to node i / ceil(n / nodes).
+  groups: number[];
+  setup: string[][];
+}
+
+class LoadProcess {
+  private lines: string[] = [];
   private wake: (() => void) | null = null;
   private exited = false;
+  private stderr = "";
 
-  constructor(readonly proc: ChildProcess) {
-    proc.on("message", (r: Reply) => {
-      this.replies.push(r);
+  private constructor(readonly proc: ChildProcess) {
+    let buf = "";
+    proc.stdout!.setEncoding("utf8");
+    proc.stdout!.on("data", (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n")) {
+        this.lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
       this.wake?.();
+    });
+    proc.stderr!.on("data", (chunk: Buffer) => {
+      this.stderr += chunk.toString();
     });
     proc.once("exit", () => {
       this.exited = true;
@@ -398,24 +512,41 @@ class LoadWorker {
     });
   }
 
-  static start(): LoadWorker {
-    const proc = fork(LOAD_FILE, [], {
-      execArgv: ["--import", "tsx"],
-      env: { ...process.env, SMALLCHAT_BENCH_LOAD: "1" },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+  // Start one cell's load, pinned to core 1, and hand it its configuration.
+  static start(cfg: LoadConfig, opts: Options, rt: boolean): LoadProcess {
+    const bin = buildLoadgen();
+    const cmd: string[] = [];
+    if (opts.pin) cmd.push("taskset", "-c", "1");
+    if (rt) cmd.push("chrt", "-f", String(RT_PRIORITY));
+    cmd.push(bin);
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
     children.add(proc);
-    return new LoadWorker(proc);
+    const text = [
+      `proto ${cfg.protocol}`,
+      `mode ${cfg.mode}`,
+      `rate ${cfg.rate}`,
+      `window ${cfg.window}`,
+      `warmup_ms ${Math.round(cfg.warmupMs)}`,
+      `measure_ms ${Math.round(cfg.measureMs)}`,
+      `slices ${cfg.slices}`,
+      ...cfg.ports.map((p) => `port ${p}`),
+      ...cfg.groups.map((g, i) => ["client", [g, ...(cfg.setup[i] ?? [])].join("\t")].join(" ")),
+    ].join("\n");
+    proc.stdin!.end(`${text}\n`);
+    return new LoadProcess(proc);
   }
 
-  // Send a request, resolve with its reply (of the expected kind).
-  async ask<T extends Reply["t"]>(req: Request, timeoutMs: number): Promise<Reply & { t: T }> {
-    this.proc.send(req);
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  // The next line the load says, "report" parsed; throws on "error".
+  async next(expect: string, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    while (this.replies.length === 0) {
-      if (this.exited) throw new Error("load process exited");
+    while (this.lines.length === 0) {
+      if (this.exited) throw new Error(`load process exited ${this.stderr.trim()}`.trim());
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`load process: no reply to "${req.t}" in ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`load process: no "${expect}" in ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wake = () => {
@@ -425,13 +556,14 @@ class LoadWorker {
       });
       this.wake = null;
     }
-    const r = this.replies.shift()!;
-    if (r.t === "error") throw new Error(r.message);
-    return r as Reply & { t: T };
+    const line = this.lines.shift()!;
+    if (line.startsWith("error ")) throw new Error(line.slice(6));
+    if (!line.startsWith(expect)) throw new Error(`load process said "${line.slice(0, 80)}"`);
+    return line;
   }
 
   stop(): void {
-    if (!this.exited) this.proc.kill();
+    if (!this.exited) this.proc.kill("SIGKILL");
   }
 }
 
@@ -474,7 +606,7 @@ export interface CellResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // Measure one cell once: server up, clients in, load, drain, numbers.
-async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
+async function measureOnce(cell: Cell, opts: Options) {
   const n = cell.clients;
   const topo = cell.scenario.topology;
   const groups = Array.from({ length: n }, (_, i) => topo.group(i, n));
@@ -482,114 +614,66 @@ async function measureOnce(cell: Cell, opts: Options, workers: LoadWorker[]) {
   const groupSize = new Map<number, number>();
   for (const g of groups) groupSize.set(g, (groupSize.get(g) ?? 0) + 1);
   // Deliveries of one line from each client. Redis pub/sub delivers to the
-  // sender's own subscriber as well (see load.ts).
+  // sender's own subscriber as well (see loadgen.c).
   const protocol: Protocol = cell.step.num === REDIS ? "resp" : "chat";
   const self = protocol === "resp" ? 0 : 1;
   const recipients = groups.reduce((sum, g) => sum + (groupSize.get(g) ?? 1) - self, 0);
+  // Real-time priority for the latency cells only: a flat-out cell keeps
+  // both cores busy, and at SCHED_FIFO it would starve everything else on
+  // the machine for its whole length.
+  const rt = opts.rt && cell.mode === "rate";
 
   const { servers, stopAll } = await startNodes(cell);
   if (opts.pin) for (const s of servers) pinTo(s.pid, 0);
+  if (rt) for (const s of servers) setRealtime(s.pid);
+  const slices = Math.max(1, Math.round(opts.seconds * 2)); // Half-second slices.
+  const load = LoadProcess.start(
+    {
+      protocol,
+      mode: cell.mode,
+      rate: cell.rate,
+      // Flat-out: the same deliveries in flight whatever the client count,
+      // so every cell queues the same amount of work.
+      window: Math.max(1, Math.round(opts.window / Math.max(1, recipients / n))),
+      warmupMs: opts.warmup * 1000,
+      measureMs: opts.seconds * 1000,
+      slices,
+      ports: servers.map((s) => s.port),
+      groups,
+      setup,
+    },
+    opts,
+    rt,
+  );
   try {
-    // Split the clients into one block per load process (per node, with
-    // several nodes: block k talks to node k).
-    const nodes = servers.length;
-    const used = workers.slice(0, nodes > 1 ? nodes : Math.min(opts.workers, n));
-    const per = Math.ceil(n / used.length);
-    await Promise.all(
-      used.map((w, k) => {
-        const first = k * per;
-        const count = Math.max(0, Math.min(per, n - first));
-        return w.ask(
-          {
-            t: "open",
-            host: "127.0.0.1",
-            port: servers[k % nodes]!.port,
-            first,
-            count,
-            groups,
-            setup: setup.slice(first, first + count),
-            protocol,
-          },
-          20000,
-        );
-      }),
-    );
-    if (setup.some((lines) => lines.length > 0)) {
-      await Promise.all(used.map((w) => w.ask({ t: "sync", timeoutMs: 15000 }, 20000)));
-    }
-
-    const slices = Math.max(1, Math.round(opts.seconds * 2)); // Half-second slices.
-    const warmupMs = opts.warmup * 1000;
-    const measureMs = opts.seconds * 1000;
-    let cpuStart = Number.NaN;
-    let waitStart = Number.NaN;
-    let loadWaitStart: number[] = [];
-    let wallStart = 0;
-    const serversCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
-    const serversWait = () => servers.reduce((sum, s) => sum + waitSeconds(s.pid), 0);
-    const cpuTimer = setTimeout(() => {
-      cpuStart = serversCpu();
-      waitStart = serversWait();
-      loadWaitStart = used.map((w) => waitSeconds(w.proc.pid));
-      wallStart = performance.now();
-    }, warmupMs);
-    const sent = await Promise.all(
-      used.map((w) =>
-        w.ask<"sent">(
-          {
-            t: "run",
-            mode: cell.mode,
-            // Flat-out: the same deliveries in flight whatever the client
-            // count, so every cell queues the same amount of work.
-            window: Math.max(
-              1,
-              Math.round(opts.window / Math.max(1, recipients / n) / used.length),
-            ),
-            // Fixed rate: the same deliveries/s whatever the client count.
-            // 2,000 lines/s to 500 clients would be a million deliveries/s,
-            // and measure only how fast queues grow.
-            ratePerClient: recipients > 0 ? cell.rate / recipients : 0,
-            warmupMs,
-            measureMs,
-            slices,
-          },
-          warmupMs + measureMs + 30000,
-        ),
-      ),
-    );
-    clearTimeout(cpuTimer);
+    await load.next("ready", 60000);
+    await load.next("measuring", opts.warmup * 1000 + 10000);
+    const cpuStart = servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
+    const waitStart = servers.reduce((sum, s) => sum + waitSeconds(s.pid), 0);
+    const loadWaitStart = waitSeconds(load.pid);
+    const wallStart = performance.now();
+    await load.next("stopped", opts.seconds * 1000 + 10000);
     const wall = (performance.now() - wallStart) / 1000;
-    const serverCpu = (serversCpu() - cpuStart) / wall;
-    const serverWait = (serversWait() - waitStart) / wall;
-    const loadWait = Math.max(
-      ...used.map((w, k) => (waitSeconds(w.proc.pid) - (loadWaitStart[k] ?? Number.NaN)) / wall),
-    );
-
-    // Drain: the senders stopped; wait until every expected delivery is in,
-    // or nothing has arrived for a second (it never will), or 20 s passed.
-    const expected = sent.reduce((s, r) => s + r.expected, 0);
-    const drainEnd = Date.now() + 20000;
-    let last = -1;
-    let lastChange = Date.now();
-    for (;;) {
-      const counts = await Promise.all(used.map((w) => w.ask<"count">({ t: "count" }, 5000)));
-      const received = counts.reduce((s, r) => s + r.received, 0);
-      if (received >= expected || Date.now() > drainEnd) break;
-      if (received !== last) {
-        last = received;
-        lastChange = Date.now();
-      } else if (Date.now() - lastChange > 1000) {
-        break;
-      }
-      await sleep(50);
-    }
-    const reports: LoadReport[] = [];
-    for (const w of used) reports.push((await w.ask<"report">({ t: "report" }, 5000)).report);
-    await Promise.all(used.map((w) => w.ask({ t: "close" }, 5000)));
-    const closed = reports.reduce((s, r) => s + r.closed, 0);
+    const serverCpu = (servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0) - cpuStart) / wall;
+    const serverWait = (servers.reduce((sum, s) => sum + waitSeconds(s.pid), 0) - waitStart) / wall;
+    const loadWait = (waitSeconds(load.pid) - loadWaitStart) / wall;
+    // The load drains by itself: until every expected delivery is in, or
+    // nothing has arrived for a second (it never will), or 20 s passed.
+    const line = await load.next("report ", 30000);
+    const report = JSON.parse(line.slice("report ".length)) as LoadReport;
     const drops = servers.reduce((sum, s) => sum + countDrops(s.logFile), 0);
-    return { reports, expected, serverCpu, serverWait, loadWait, closed, drops, slices };
+    return {
+      reports: [report],
+      expected: report.expected,
+      serverCpu,
+      serverWait,
+      loadWait,
+      closed: report.closed,
+      drops,
+      slices,
+    };
   } finally {
+    load.stop();
     await stopAll();
   }
 }
@@ -627,12 +711,8 @@ async function startNodes(cell: Cell): Promise<{ servers: Server[]; stopAll(): P
 }
 
 // Measure a cell once and turn the load's reports into numbers.
-export async function runCell(
-  cell: Cell,
-  opts: Options,
-  workers: LoadWorker[],
-): Promise<CellResult> {
-  const m = await measureOnce(cell, opts, workers);
+export async function runCell(cell: Cell, opts: Options): Promise<CellResult> {
+  const m = await measureOnce(cell, opts);
   const hist = new Histogram();
   const slices = new Array<number>(m.slices).fill(0);
   for (const rep of m.reports) {
@@ -747,14 +827,6 @@ export async function runBenchmark(
   const perCell = (opts.warmup + opts.seconds + 1) * opts.repeat;
   progress(`${cells.length} cells, about ${Math.ceil((cells.length * perCell) / 10) * 10} s`);
 
-  const startWorker = () => {
-    const w = LoadWorker.start();
-    if (opts.pin) pinTo(w.proc.pid, 1);
-    return w;
-  };
-  // A load process per node at least, for the cross-node cells.
-  const nodes = Math.max(1, ...opts.scenarios.map((s) => s.nodes ?? 1));
-  const workers = Array.from({ length: Math.max(opts.workers, nodes) }, startWorker);
   const runs: CellResult[][] = cells.map(() => []);
   const broken = new Set<string>(); // Steps whose server does not start.
   try {
@@ -763,7 +835,7 @@ export async function runBenchmark(
         const label = `[${round * cells.length + k + 1}/${cells.length * opts.repeat}] step ${cell.step.num}, ${cell.clients} clients, ${modeName(cell)}`;
         if (broken.has(cell.step.num)) continue;
         try {
-          const r = await runCell(cell, opts, workers);
+          const r = await runCell(cell, opts);
           runs[k]!.push(r);
           progress(
             `${label}: ${Math.round(r.delivered)} msg/s, p99 ${r.p99.toFixed(2)} ms,` +
@@ -805,14 +877,10 @@ export async function runBenchmark(
             drops: 0,
             error: message,
           });
-          // A load process may be stuck mid-cell: replace them all.
-          for (const w of workers) w.stop();
-          workers.splice(0, workers.length, ...workers.map(startWorker));
         }
       }
     }
   } finally {
-    for (const w of workers) w.stop();
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     tmpDir = null;
   }

@@ -148,8 +148,6 @@ function markdownTable(results: CellResult[], baseline: string): string {
  * instead of failing a build. Every ratio is to a row of the same run.
  * ======================================================================== */
 
-const FAST_RATE = 100000;
-
 function targets(results: CellResult[]): string[] {
   const find = (step: string, clients: number, mode: "flat" | "rate", offered?: number) =>
     results.find(
@@ -177,6 +175,9 @@ function targets(results: CellResult[]): string[] {
     );
   }
   const clients = [...new Set(results.map((r) => r.clients))].sort((a, b) => a - b);
+  const rates = [...new Set(results.filter((r) => r.mode === "rate").map((r) => r.offered))].sort(
+    (a, b) => a - b,
+  );
   for (const step of ["05", "07"]) {
     for (const n of clients) {
       const redis = find("redis", n, "flat");
@@ -188,12 +189,16 @@ function targets(results: CellResult[]): string[] {
           `- Step ${step}, ${n} clients, flat-out >= 1.0x redis with zero loss: ${mark(ratio >= 1 && r.loss === 0)} (${ratio.toFixed(2)}x, loss ${r.loss}; per cpu-s ${fmtRatio(cpu)}${noisy(r, redis)})`,
         );
       }
-      const redisRate = find("redis", n, "rate", FAST_RATE);
-      const rr = find(step, n, "rate", FAST_RATE);
-      if (redisRate && rr) {
-        const ratio = rr.p99 / redisRate.p99;
+      // The issue's latency targets, at every fixed rate: p99 <= 1.5x and
+      // p99.9 <= 3x redis's.
+      for (const rate of rates) {
+        const redisRate = find("redis", n, "rate", rate);
+        const rr = find(step, n, "rate", rate);
+        if (!redisRate || !rr) continue;
+        const p99 = rr.p99 / redisRate.p99;
+        const p999 = rr.p999 / redisRate.p999;
         out.push(
-          `- Step ${step}, ${n} clients, p99 at ${short(FAST_RATE)}/s <= 1.5x redis's: ${mark(ratio <= 1.5)} (${fmtMs(rr.p99)} ms vs ${fmtMs(redisRate.p99)} ms, ${ratio.toFixed(2)}x${noisy(rr, redisRate)})`,
+          `- Step ${step}, ${n} clients, at ${short(rate)}/s p99 <= 1.5x and p99.9 <= 3x redis's: ${mark(p99 <= 1.5 && p999 <= 3)} (p99 ${fmtMs(rr.p99)} ms vs ${fmtMs(redisRate.p99)} ms, ${p99.toFixed(2)}x; p99.9 ${fmtMs(rr.p999)} vs ${fmtMs(redisRate.p999)} ms, ${p999.toFixed(2)}x${noisy(rr, redisRate)})`,
         );
       }
     }
@@ -382,8 +387,12 @@ export function writeReport(run: RunResult): { report: string; charts: string[] 
       " (that is, about window/(N-1) lines, each freed slot going to the next client in turn)." +
       ` Fixed rate offers ${opts.rates.map((r) => r.toLocaleString("en-US")).join(" and ")} deliveries/s in all` +
       " (the clients together send rate/(N-1) lines/s): the same work for the server at every client count." +
-      ` Clients run in ${opts.workers} load process${opts.workers > 1 ? "es" : ""}, separate from the server` +
-      (opts.pin ? " (server pinned to core 0, load to core 1)." : ".") +
+      " Clients run in one C process (test/bench/loadgen.c, one epoll loop), separate from the server" +
+      (opts.pin ? " (server pinned to core 0, load to core 1)" : "") +
+      (opts.rt
+        ? "; in fixed-rate cells the server's main thread and the load run at real-time priority (SCHED_FIFO), so other work on the machine cannot take their core in the middle of a message."
+        : ".") +
+      " Each server starts with the node flags of its step's `npm start` script." +
       " The redis rows are a private redis-server 7 doing the same with pub/sub: each client is a" +
       " SUBSCRIBEd connection and a PUBLISHing one, the same marker lines as payload, the same" +
       " deliveries/s (a line to N subscribers is N deliveries there, since the sender's own" +
@@ -412,6 +421,13 @@ export function writeReport(run: RunResult): { report: string; charts: string[] 
     "  was ready to run while another process held its core (`/proc/<pid>/task/<pid>/schedstat`).",
     "  A neighbour's time slice is 3-4 ms: above a few percent, p99 and beyond measure the",
     "  machine, not the server.",
+    "- **Earlier reports** (before 2026-12-07) were measured with a Node load process",
+    "  (load.ts), whose own event loop, timers and GC added milliseconds: their fixed-rate",
+    "  p99/p99.9/max columns are the generator's (redis-server's p99 at 100k/s and 10 clients",
+    "  read 3.76 ms there; a native client measures 0.2-0.4 ms), and so are their flat-out",
+    "  redis rows (the load, not redis-server, used a whole core). This load is loadgen.c;",
+    "  its redis p99 agrees with an independent C client within 0.1 ms (README.md,",
+    "  `test/bench/precision.ts`).",
     "- Step 01 takes each read as one line, so under load it relays many of our lines as one",
     "  message with one write per recipient: its msg/s is high because it is wrong (the lines",
     "  arrive merged behind one nick). The markers still count every line.",
