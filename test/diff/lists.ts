@@ -159,6 +159,19 @@ const scripted: DiffCase[] = [
     ),
   },
   {
+    name: "LPOS COUNT and MAXLEN that are not numbers",
+    actions: cmds(
+      ["RPUSH", "l", "a", "b"],
+      ["LPOS", "l", "a", "COUNT", "abc"],
+      ["LPOS", "l", "a", "MAXLEN", "abc"],
+      ["LPOS", "l", "a", "COUNT", "99999999999999999999"],
+      ["LPOS", "l", "a", "MAXLEN", "1.5"],
+      ["LPOS", "l", "a", "RANK", "abc", "COUNT", "abc"],
+      ["LPOS", "l", "a", "COUNT", "abc", "RANK", "abc"],
+      ["LPOS", "none", "a", "MAXLEN", "x"],
+    ),
+  },
+  {
     name: "LMOVE and RPOPLPUSH: between lists, onto itself, missing source",
     actions: cmds(
       ["RPUSH", "src", "a", "b", "c"],

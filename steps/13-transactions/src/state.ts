@@ -27,8 +27,10 @@ export interface Client {
   // writableLength then): read once per flush, not once per message.
   socketHeld: number;
   name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
-  libName: string; // CLIENT SETINFO LIB-NAME / LIB-VER.
-  libVer: string;
+  // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
+  // and QUIT run (Redis's NOAUTH).
+  authenticated: boolean;
+  monitor: boolean; // Sent MONITOR: gets a line for every command run.
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
   lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
@@ -56,8 +58,15 @@ export interface Client {
 }
 
 export interface Config {
-  host: string;
+  // Where to listen, as Redis's `bind` says it: addresses separated by
+  // spaces, "*" for every IPv4 one, "::*" for every IPv6 one, and a "-"
+  // before an address that may be missing (Redis's default "* -::*").
+  bind: string;
   port: number;
+  // While on and no password is set, only clients on this machine
+  // (127.0.0.1, ::1) may connect: Redis's protected-mode.
+  protectedMode: boolean;
+  requirepass: Buffer | null; // The default user's password; null: none.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
   pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
@@ -65,14 +74,19 @@ export interface Config {
 
 export const Server = {
   config: {
-    host: "0.0.0.0",
+    bind: "* -::*",
     port: 6379,
+    protectedMode: true,
+    requirepass: null,
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
     pubsubOutputLimit: 32 * 1024 * 1024,
   } as Config,
   clients: new Map<number, Client>(),
   nextId: 1,
+  monitors: new Set<Client>(), // Clients that sent MONITOR.
+  // Set by SHUTDOWN, with who asked: the loop stops after this iteration.
+  shutdownAsap: null as string | null,
   // Channels and patterns with their subscribers (pubsub.ts).
   pubsub: new PubSub(
     (): number => Server.config.pubsubOutputLimit,
@@ -157,8 +171,8 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     out: new ReplyWriter(() => Server.pendingWrites.add(c)),
     socketHeld: 0,
     name: null,
-    libName: "",
-    libVer: "",
+    authenticated: Server.config.requirepass === null,
+    monitor: false,
     createdAt: now,
     lastInteraction: now,
     lastCommand: "NULL",

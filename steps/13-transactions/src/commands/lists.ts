@@ -241,6 +241,11 @@ function lpos(c: Client, argv: Buffer[]): void {
       throw new CommandError(SYNTAX_ERROR);
     }
     const n = parseInt64(argv[++j]!);
+    // Redis reads COUNT and MAXLEN with getPositiveLongFromObjectOrReply(),
+    // whose one message covers "not a number" too.
+    if (n === null && opt !== "rank") {
+      throw new CommandError(`ERR ${opt.toUpperCase()} can't be negative`);
+    }
     if (n === null) throw new CommandError(ERR_NOT_INTEGER);
     if (opt === "rank") opts.rank = n === INT64_MIN ? -1 : Number(n);
     else if (opt === "count") opts.count = Number(n);

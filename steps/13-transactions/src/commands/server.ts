@@ -117,8 +117,10 @@ function commandDocs(c: Client, argv: Buffer[]): void {
 function configParams(): [string, string][] {
   const cfg = Server.config;
   return [
-    ["bind", cfg.host === "0.0.0.0" ? "* -::*" : cfg.host],
+    ["bind", cfg.bind],
     ["port", String(cfg.port)],
+    ["protected-mode", cfg.protectedMode ? "yes" : "no"],
+    ["requirepass", cfg.requirepass?.toString("latin1") ?? ""],
     ["databases", "1"],
     ["proto-max-bulk-len", String(cfg.protoMaxBulkLen)],
     ["client-query-buffer-limit", String(cfg.queryBufferLimit)],
