@@ -285,6 +285,31 @@ for (const step of listSteps().filter((s) => s.track === "redis" && s.num >= SIN
       }
     });
 
+    // Sixteen databases arrive with the keyspace, in step 10.
+    if (step.num >= 10)
+      it("redis-cli -n 2 uses database 2; --databases N sets how many", async () => {
+        const server = await startServer(step.server, ["--databases", "4"]);
+        try {
+          expect(await redisCli(server.port, ["-n", "2", "SET", "k", "two"])).toBe("OK\n");
+          expect(await redisCli(server.port, ["-n", "2", "GET", "k"])).toBe("two\n");
+          expect(await redisCli(server.port, ["GET", "k"])).toBe("\n");
+          expect(await redisCli(server.port, ["-n", "3", "DBSIZE"])).toBe("0\n");
+          expect(
+            await converse(server.port, [
+              ["SELECT", "3"],
+              ["SELECT", "4"],
+              ["CONFIG", "GET", "databases"],
+            ]),
+          ).toEqual([
+            "+OK\r\n",
+            "-ERR DB index is out of range\r\n",
+            "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n",
+          ]);
+        } finally {
+          await server.stop();
+        }
+      });
+
     it("SHUTDOWN stops the server (exit 0); redis-cli shutdown prints nothing", async () => {
       for (const args of [["SHUTDOWN"], ["shutdown", "nosave"], ["SHUTDOWN", "SAVE", "NOW"]]) {
         const server = await startServer(step.server);

@@ -95,6 +95,8 @@ const cases: DiffCase[] = [
       { cmd: ["SELECT", "x"] },
       { cmd: ["SELECT", "-1"] },
       { cmd: ["SELECT", "99999"] },
+      { cmd: ["SELECT", "2147483648"] },
+      { cmd: ["SELECT", "-2147483649"] },
     ],
   },
   {

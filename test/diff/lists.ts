@@ -493,6 +493,24 @@ function randomCase(seed: number): DiffCase {
   return { name: `random list sequence, seed ${seed}`, actions };
 }
 
+// A waiter is served from its own database only (FLUSHALL at the end:
+// later cases look at database 0 only, but they must find 3 empty too).
+scripted.push({
+  name: "blocking pops wait on a key of their own database",
+  actions: [
+    on(0, "SELECT", "3"),
+    blockOn(0, "BLPOP", "q", "0"),
+    on(1, "LPUSH", "q", "db0"),
+    on(1, "LLEN", "q"),
+    on(1, "SELECT", "3"),
+    on(1, "LPUSH", "q", "db3"),
+    on(0, "LLEN", "q"),
+    on(1, "SELECT", "0"),
+    on(1, "LRANGE", "q", "0", "-1"),
+    { cmd: ["FLUSHALL"] },
+  ],
+});
+
 const cases: DiffCase[] = [...scripted];
 for (const seed of [11, 12, 13, 14, 15, 16]) cases.push(randomCase(seed));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });

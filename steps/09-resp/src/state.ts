@@ -27,6 +27,7 @@ export interface Client {
   // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
   // and QUIT run (Redis's NOAUTH).
   authenticated: boolean;
+  db: number; // The database SELECTed, 0 at first.
   monitor: boolean; // Sent MONITOR: gets a line for every command run.
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
@@ -54,6 +55,7 @@ export interface Config {
   // (127.0.0.1, ::1) may connect: Redis's protected-mode.
   protectedMode: boolean;
   requirepass: Buffer | null; // The default user's password; null: none.
+  databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
   pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
@@ -65,6 +67,7 @@ export const Server = {
     port: 6379,
     protectedMode: true,
     requirepass: null,
+    databases: 1, // No keys yet: one (empty) database. Step 10 has 16.
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
     pubsubOutputLimit: 32 * 1024 * 1024,
@@ -114,6 +117,7 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     socketHeld: 0,
     name: null,
     authenticated: Server.config.requirepass === null,
+    db: 0,
     monitor: false,
     createdAt: now,
     lastInteraction: now,

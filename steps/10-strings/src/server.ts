@@ -21,7 +21,13 @@ import { listeningPort, log, onShutdown } from "@smallchat/shared/chatlib";
 import { processCommand } from "./commands.ts";
 import { type PollEvent, Poller } from "./poller.ts";
 import { ProtocolError, RespParser } from "./resp.ts";
-import { type Client, closeAfterReply, createClientState, Server } from "./state.ts";
+import {
+  type Client,
+  closeAfterReply,
+  createClientState,
+  createDatabases,
+  Server,
+} from "./state.ts";
 
 // How often the loop wakes up when nothing happens: Redis's serverCron
 // runs 10 times a second (hz 10).
@@ -192,7 +198,13 @@ const EXPIRE_BUDGET_MS = TICK_MS / 4;
 
 function serverCron(): void {
   Server.commandTime = Date.now();
-  Server.db.activeExpireCycle(EXPIRE_BUDGET_MS);
+  // Every database shares the one budget, as in Redis.
+  const start = performance.now();
+  for (const db of Server.dbs) {
+    const left = EXPIRE_BUDGET_MS - (performance.now() - start);
+    if (left <= 0) break;
+    if (db.expiringCount > 0) db.activeExpireCycle(left);
+  }
 }
 
 /* ============================ The event loop ============================== */
@@ -248,6 +260,7 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
 
 const USAGE =
   "usage: [--bind ADDRESSES] [--port PORT] [--protected-mode yes|no] [--requirepass PASSWORD]" +
+  " [--databases N]" +
   " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
   " (--host HOST is --bind with one address)";
 
@@ -261,6 +274,7 @@ function parseOptions(argv: string[]): void {
         host: { type: "string" },
         bind: { type: "string" },
         port: { type: "string" },
+        databases: { type: "string" },
         "protected-mode": { type: "string" },
         requirepass: { type: "string" },
         "proto-max-bulk-len": { type: "string" },
@@ -288,6 +302,8 @@ function parseOptions(argv: string[]): void {
     const pass = values.requirepass;
     if (pass !== undefined) cfg.requirepass = pass === "" ? null : Buffer.from(pass);
     cfg.port = num("port", values.port, cfg.port, 65535);
+    cfg.databases = num("databases", values.databases, cfg.databases, 1000000);
+    if (cfg.databases < 1) throw new Error(`invalid --databases: ${values.databases}`);
     const big = Number.MAX_SAFE_INTEGER;
     cfg.protoMaxBulkLen = num(
       "proto-max-bulk-len",
@@ -393,6 +409,7 @@ function shutdownServer(): void {
 
 async function main(): Promise<void> {
   parseOptions(process.argv.slice(2));
+  createDatabases(Server.config.databases);
   listeners = await listenAll();
   // The poller watches the first listening socket; the others hand it
   // their new connections, so the loop sees one stream of accepts.

@@ -28,6 +28,7 @@ export interface Client {
   // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
   // and QUIT run (Redis's NOAUTH).
   authenticated: boolean;
+  db: number; // The database SELECTed, 0 at first.
   monitor: boolean; // Sent MONITOR: gets a line for every command run.
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
@@ -55,6 +56,7 @@ export interface Config {
   // (127.0.0.1, ::1) may connect: Redis's protected-mode.
   protectedMode: boolean;
   requirepass: Buffer | null; // The default user's password; null: none.
+  databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
   pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
@@ -66,6 +68,7 @@ export const Server = {
     port: 6379,
     protectedMode: true,
     requirepass: null,
+    databases: 16,
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
     pubsubOutputLimit: 32 * 1024 * 1024,
@@ -84,9 +87,15 @@ export const Server = {
     },
   ),
   startTime: Date.now(),
-  // The keyspace (db.ts). Its clock is commandTime: one time per command,
-  // as Redis's, so a key cannot expire halfway through an MSET or a SCAN.
-  db: new Db({ now: (): number => Server.commandTime }),
+  // The keyspaces (db.ts), one per database, numbered as SELECT numbers
+  // them (createDatabases() makes them). Their clock is commandTime: one
+  // time per command, as Redis's, so a key cannot expire halfway through
+  // an MSET or a SCAN.
+  dbs: [] as Db[],
+  // The database of the command being run: call() (commands.ts) points it
+  // at the caller's SELECTed one, so a command reads Server.db and never
+  // asks which client it runs for.
+  db: null as unknown as Db,
   commandTime: Date.now(), // ms since the epoch; set as each command starts.
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).
@@ -119,6 +128,7 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     socketHeld: 0,
     name: null,
     authenticated: Server.config.requirepass === null,
+    db: 0,
     monitor: false,
     createdAt: now,
     lastInteraction: now,
@@ -144,3 +154,11 @@ export function closeAsap(c: Client, reason: string): void {
   c.closing = true;
   if (!c.gone && !Server.toClose.has(c)) Server.toClose.set(c, reason);
 }
+
+// Make the `n` databases (at startup, once --databases is known).
+export function createDatabases(n: number): void {
+  Server.dbs = Array.from({ length: n }, (_, id) => new Db({ id, now: () => Server.commandTime }));
+  Server.db = Server.dbs[0]!;
+}
+
+createDatabases(Server.config.databases);

@@ -29,6 +29,7 @@ export interface Client {
   // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
   // and QUIT run (Redis's NOAUTH).
   authenticated: boolean;
+  db: number; // The database SELECTed, 0 at first.
   monitor: boolean; // Sent MONITOR: gets a line for every command run.
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
@@ -57,6 +58,7 @@ export interface Config {
   // (127.0.0.1, ::1) may connect: Redis's protected-mode.
   protectedMode: boolean;
   requirepass: Buffer | null; // The default user's password; null: none.
+  databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
   pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
@@ -68,6 +70,7 @@ export const Server = {
     port: 6379,
     protectedMode: true,
     requirepass: null,
+    databases: 16,
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
     pubsubOutputLimit: 32 * 1024 * 1024,
@@ -86,9 +89,15 @@ export const Server = {
     },
   ),
   startTime: Date.now(),
-  // The keyspace (db.ts). Its clock is commandTime: one time per command,
-  // as Redis's, so a key cannot expire halfway through an MSET or a SCAN.
-  db: new Db({ now: (): number => Server.commandTime }),
+  // The keyspaces (db.ts), one per database, numbered as SELECT numbers
+  // them (createDatabases() makes them). Their clock is commandTime: one
+  // time per command, as Redis's, so a key cannot expire halfway through
+  // an MSET or a SCAN.
+  dbs: [] as Db[],
+  // The database of the command being run: call() (commands.ts) points it
+  // at the caller's SELECTed one, so a command reads Server.db and never
+  // asks which client it runs for.
+  db: null as unknown as Db,
   commandTime: Date.now(), // ms since the epoch; set as each command starts.
   // Clients waiting on keys (blocking.ts). One that leaves the lot served
   // or timed out goes into `unblocked`, whose pipelined commands the loop
@@ -117,15 +126,6 @@ export const Server = {
   },
 };
 
-// Every write to a key (and every delete, for step 12's streams) may be
-// what a blocked client waits for: mark the key ready. The waiters are
-// served after the command, by handleClientsBlockedOnKeys().
-Server.db.onKeyEvent((event, key) => {
-  if (key !== null && (event === "write" || event === "delete")) {
-    Server.blocking.signalKeyAsReady(key);
-  }
-});
-
 // Park `c` until one of `keys` serves it or the deadline passes (see
 // BlockRequest in blocking.ts). Its next commands wait meanwhile.
 export function blockForKeys(
@@ -136,7 +136,13 @@ export function blockForKeys(
   timedOut: () => void,
 ): void {
   c.blocked = true;
-  Server.blocking.block({ client: c, keys: keys.map(toKey), deadline, tryServe, timedOut });
+  // Whoever's command made the key ready, the waiter is served from its
+  // own database.
+  const serve = (key: Key): boolean => {
+    Server.db = Server.dbs[c.db]!;
+    return tryServe(key);
+  };
+  Server.blocking.block({ client: c, keys: keys.map(toKey), deadline, tryServe: serve, timedOut });
 }
 
 export function createClientState(socket: net.Socket, parser: RespParser): Client {
@@ -151,6 +157,7 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     socketHeld: 0,
     name: null,
     authenticated: Server.config.requirepass === null,
+    db: 0,
     monitor: false,
     createdAt: now,
     lastInteraction: now,
@@ -176,3 +183,24 @@ export function closeAsap(c: Client, reason: string): void {
   c.closing = true;
   if (!c.gone && !Server.toClose.has(c)) Server.toClose.set(c, reason);
 }
+
+// Make the `n` databases (at startup, once --databases is known).
+export function createDatabases(n: number): void {
+  Server.dbs = Array.from({ length: n }, (_, id) => {
+    const db = new Db({ id, now: () => Server.commandTime });
+    // Every write to a key (and every delete, for step 12's streams) may be
+    // what a blocked client waits for: mark the key ready. The waiters are
+    // served after the command, by handleClientsBlockedOnKeys(). Keys are
+    // marked by name only: a waiter on key q of another database is woken
+    // for nothing, finds its own q still empty, and waits on.
+    db.onKeyEvent((event, key) => {
+      if (key !== null && (event === "write" || event === "delete")) {
+        Server.blocking.signalKeyAsReady(key);
+      }
+    });
+    return db;
+  });
+  Server.db = Server.dbs[0]!;
+}
+
+createDatabases(Server.config.databases);

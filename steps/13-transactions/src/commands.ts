@@ -235,6 +235,7 @@ function rejectCommand(c: Client, cmd: Command | null, message: string): void {
 // Invoke a handler and turn its CommandError into the error reply.
 export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   c.lastCommand = cmd.fullname;
+  Server.db = Server.dbs[c.db]!;
   cmd.calls++;
   Server.stats.commands++;
   try {
@@ -290,7 +291,7 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   }
   const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   const when = `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}`;
-  const line = `+${when} [0 ${c.addr}] ${shownArgs.map(quoted).join(" ")}\r\n`;
+  const line = `+${when} [${c.db} ${c.addr}] ${shownArgs.map(quoted).join(" ")}\r\n`;
   const frame = Buffer.from(line, "latin1");
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }

@@ -122,7 +122,7 @@ function configParams(): [string, string][] {
     ["port", String(cfg.port)],
     ["protected-mode", cfg.protectedMode ? "yes" : "no"],
     ["requirepass", cfg.requirepass?.toString("latin1") ?? ""],
-    ["databases", "1"],
+    ["databases", String(cfg.databases)],
     ["proto-max-bulk-len", String(cfg.protoMaxBulkLen)],
     ["client-query-buffer-limit", String(cfg.queryBufferLimit)],
     [

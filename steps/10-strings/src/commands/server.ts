@@ -121,7 +121,7 @@ function configParams(): [string, string][] {
     ["port", String(cfg.port)],
     ["protected-mode", cfg.protectedMode ? "yes" : "no"],
     ["requirepass", cfg.requirepass?.toString("latin1") ?? ""],
-    ["databases", "1"],
+    ["databases", String(cfg.databases)],
     ["proto-max-bulk-len", String(cfg.protoMaxBulkLen)],
     ["client-query-buffer-limit", String(cfg.queryBufferLimit)],
     [
@@ -199,11 +199,12 @@ function infoSection(name: string): string | null {
       break;
     case "keyspace": {
       // One line per database that has keys; an empty one is not listed.
-      const db = Server.db;
-      fields =
-        db.size === 0
-          ? []
-          : [["db0", `keys=${db.size},expires=${db.expiringCount},avg_ttl=${db.avgTtl}`]];
+      fields = Server.dbs
+        .filter((db) => db.size > 0)
+        .map((db) => [
+          `db${db.id}`,
+          `keys=${db.size},expires=${db.expiringCount},avg_ttl=${db.avgTtl}`,
+        ]);
       break;
     }
     default:
@@ -243,7 +244,12 @@ function flush(c: Client, argv: Buffer[]): void {
     const mode = argv[1]!.toString("latin1").toLowerCase();
     if (mode !== "async" && mode !== "sync") throw new CommandError("ERR syntax error");
   }
-  Server.db.flush();
+  // FLUSHALL empties every database, FLUSHDB only the caller's.
+  if (argv[0]!.toString("latin1").toLowerCase() === "flushall") {
+    for (const db of Server.dbs) db.flush();
+  } else {
+    Server.db.flush();
+  }
   c.out.ok();
 }
 

@@ -43,13 +43,19 @@ function quit(c: Client): void {
   closeAfterReply(c, "QUIT");
 }
 
-// SELECT index: there is one database, number 0.
+// SELECT index: from now on this connection's commands use that database.
+// This step has one (Redis's `databases 1`); step 10 has Redis's 16.
 function select(c: Client, argv: Buffer[]): void {
   const id = parseInteger(argv[1]!, 0, argv[1]!.length);
-  if (id === null || id < -2147483648 || id > 2147483647) {
-    throw new CommandError("ERR value is not an integer or out of range");
+  if (id === null) throw new CommandError("ERR value is not an integer or out of range");
+  if (id < -2147483648 || id > 2147483647) {
+    throw new CommandError(
+      "ERR value is out of range, value must between -2147483648 and 2147483647",
+    );
   }
-  if (id !== 0) throw new CommandError("ERR DB index is out of range");
+  if (id < 0 || id >= Server.config.databases)
+    throw new CommandError("ERR DB index is out of range");
+  c.db = id;
   c.out.ok();
 }
 
@@ -165,7 +171,7 @@ export function clientInfoLine(c: Client, now: number): string {
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name?.toString("latin1") ?? ""}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${flags} db=0 sub=${sub} psub=${psub} ssub=0 multi=${c.multi?.length ?? -1}` +
+    ` flags=${flags} db=${c.db} sub=${sub} psub=${psub} ssub=0 multi=${c.multi?.length ?? -1}` +
     ` qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0` +
     ` omem=${c.out.pending} tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1` +
     ` resp=${c.out.proto}\n`
