@@ -285,6 +285,10 @@ const cases: DiffCase[] = [
     except: { why: "connection ids are each server's own count", normalize: maskIds },
   },
   {
+    name: "CONFIG GET client-output-buffer-limit: Redis's default, pubsub 32mb 8mb 60",
+    actions: [{ cmd: ["CONFIG", "GET", "client-output-buffer-limit"] }],
+  },
+  {
     name: "COMMAND INFO of an unknown command",
     actions: [
       { cmd: ["COMMAND", "INFO", "nosuchcommand"] },

@@ -242,6 +242,7 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
 const USAGE =
   "usage: [--bind ADDRESSES] [--port PORT] [--protected-mode yes|no] [--requirepass PASSWORD]" +
   " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
+  " [--pubsub-soft-limit BYTES] [--pubsub-soft-seconds N]" +
   " (--host HOST is --bind with one address)";
 
 function parseOptions(argv: string[]): void {
@@ -259,6 +260,8 @@ function parseOptions(argv: string[]): void {
         "proto-max-bulk-len": { type: "string" },
         "client-query-buffer-limit": { type: "string" },
         "pubsub-output-limit": { type: "string" },
+        "pubsub-soft-limit": { type: "string" },
+        "pubsub-soft-seconds": { type: "string" },
       },
     });
     const num = (name: string, text: string | undefined, fallback: number, max: number) => {
@@ -298,6 +301,18 @@ function parseOptions(argv: string[]): void {
       "pubsub-output-limit",
       values["pubsub-output-limit"],
       cfg.pubsubOutputLimit,
+      big,
+    );
+    cfg.pubsubSoftLimit = num(
+      "pubsub-soft-limit",
+      values["pubsub-soft-limit"],
+      cfg.pubsubSoftLimit,
+      big,
+    );
+    cfg.pubsubSoftSeconds = num(
+      "pubsub-soft-seconds",
+      values["pubsub-soft-seconds"],
+      cfg.pubsubSoftSeconds,
       big,
     );
   } catch (err) {

@@ -31,6 +31,9 @@ export interface Client {
   authenticated: boolean;
   db: number; // The database SELECTed, 0 at first.
   monitor: boolean; // Sent MONITOR: gets a line for every command run.
+  // When its unsent output last went over the pub/sub soft limit, in ms
+  // since the epoch; 0 while under it.
+  softLimitSince: number;
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
   lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
@@ -61,7 +64,12 @@ export interface Config {
   databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
-  pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
+  // client-output-buffer-limit pubsub: a subscriber holding more than the
+  // hard limit of unsent output is dropped at once; one over the soft limit
+  // for longer than pubsubSoftSeconds is dropped too.
+  pubsubOutputLimit: number;
+  pubsubSoftLimit: number;
+  pubsubSoftSeconds: number;
 }
 
 export const Server = {
@@ -73,7 +81,9 @@ export const Server = {
     databases: 16,
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
-    pubsubOutputLimit: 32 * 1024 * 1024,
+    pubsubOutputLimit: 32 * 1024 * 1024, // Redis's default: pubsub 32mb 8mb 60.
+    pubsubSoftLimit: 8 * 1024 * 1024,
+    pubsubSoftSeconds: 60,
   } as Config,
   clients: new Map<number, Client>(),
   nextId: 1,
@@ -82,7 +92,7 @@ export const Server = {
   shutdownAsap: null as string | null,
   // Channels and patterns with their subscribers (pubsub.ts).
   pubsub: new PubSub(
-    (): number => Server.config.pubsubOutputLimit,
+    (): Config => Server.config,
     (c: Client, reason: string): void => {
       Server.stats.pubsubDropped++;
       closeAsap(c, reason);
@@ -159,6 +169,7 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     authenticated: Server.config.requirepass === null,
     db: 0,
     monitor: false,
+    softLimitSince: 0,
     createdAt: now,
     lastInteraction: now,
     lastCommand: "NULL",

@@ -126,7 +126,7 @@ function configParams(): [string, string][] {
     ["client-query-buffer-limit", String(cfg.queryBufferLimit)],
     [
       "client-output-buffer-limit",
-      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${cfg.pubsubOutputLimit} 0 0`,
+      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${cfg.pubsubOutputLimit} ${cfg.pubsubSoftLimit} ${cfg.pubsubSoftSeconds}`,
     ],
     ["save", ""],
     ["appendonly", "no"],

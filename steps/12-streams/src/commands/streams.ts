@@ -17,7 +17,7 @@
 import { CommandError, type CommandSpec } from "../commands.ts";
 import { type Key, toKey } from "../db.ts";
 import { parseInt64 } from "../int64.ts";
-import type { ReplyWriter } from "../resp.ts";
+import { keepArg, type ReplyWriter } from "../resp.ts";
 import { blockForKeys, type Client, Server } from "../state.ts";
 import {
   type ClaimOptions,
@@ -235,8 +235,8 @@ function xadd(c: Client, argv: Buffer[]): void {
     s = newStream();
   }
   const stream = s;
-  // Fields are copied: the parser's buffer is reused by the next read.
-  const fields = argv.slice(fieldPos).map((b) => Buffer.from(b));
+  // Fields are kept (copied unless big): the parser's buffer is reused by the next read.
+  const fields = argv.slice(fieldPos).map(keepArg);
   const added = checked(() => stream.add(spec, fields, args.trim));
   if (created) Server.db.set(key, { type: "stream", value: stream });
   else Server.db.modified(key);
