@@ -511,6 +511,19 @@ scripted.push({
   ],
 });
 
+scripted.push({
+  name: "SWAPDB serves a waiter whose key the other database has",
+  actions: [
+    blockOn(0, "BLPOP", "q", "0"),
+    on(1, "SELECT", "1"),
+    on(1, "RPUSH", "q", "x", "y"),
+    on(1, "SWAPDB", "0", "1"),
+    on(0, "LRANGE", "q", "0", "-1"),
+    on(1, "LRANGE", "q", "0", "-1"),
+    { cmd: ["FLUSHALL"] },
+  ],
+});
+
 const cases: DiffCase[] = [...scripted];
 for (const seed of [11, 12, 13, 14, 15, 16]) cases.push(randomCase(seed));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });

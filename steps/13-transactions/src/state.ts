@@ -229,10 +229,13 @@ export function createDatabases(n: number): void {
     // what a blocked client waits for: mark the key ready. The waiters are
     // served after the command, by handleClientsBlockedOnKeys(). Keys are
     // marked by name only: a waiter on key q of another database is woken
-    // for nothing, finds its own q still empty, and waits on.
+    // for nothing, finds its own q still empty, and waits on. A "flush"
+    // (FLUSHDB, or SWAPDB bringing in other keys) may ready any key.
     db.onKeyEvent((event, key) => {
       if (key !== null && (event === "write" || event === "delete")) {
         Server.blocking.signalKeyAsReady(key);
+      } else if (event === "flush") {
+        Server.blocking.signalAllKeysAsReady();
       }
     });
     return db;
