@@ -440,13 +440,14 @@ const CONFIG: ConfigParam[] = [
   },
 ];
 
-// The append-only file's settings (aof.ts) are rows too: they replace the
-// rows of the same name above, which told of a server with no persistence.
+// The append-only file's settings (aof.ts) are rows too. Where a row of
+// that name is above (appendonly, dir), its value now comes from aof.ts
+// and its checks stay: a start flag, not something CONFIG SET changes.
 for (const [name] of aofConfigParams()) {
-  const row = { name, get: () => aofConfigParams().find(([n]) => n === name)![1] };
+  const get = () => aofConfigParams().find(([n]) => n === name)![1];
   const i = CONFIG.findIndex((p) => p.name === name);
-  if (i === -1) CONFIG.push(row);
-  else CONFIG[i] = row;
+  if (i === -1) CONFIG.push({ name, get });
+  else CONFIG[i] = { ...CONFIG[i]!, get };
 }
 
 // CONFIG GET pattern [pattern ...]: every parameter matching any pattern,
