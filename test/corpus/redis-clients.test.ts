@@ -37,7 +37,7 @@ for (const step of corpusSteps(9)) {
       });
 
       it("commands piped on standard input", async () => {
-        const out = await redisCli(server().port, [], "PING\nECHO piped\nDBSIZE\nSELECT 1\n");
+        const out = await redisCli(server().port, [], "PING\nECHO piped\nDBSIZE\nSELECT 16\n");
         expect(out).toBe("PONG\npiped\n0\nERR DB index is out of range\n\n");
       });
 

@@ -159,6 +159,19 @@ const scripted: DiffCase[] = [
     ),
   },
   {
+    name: "LPOS COUNT and MAXLEN that are not numbers",
+    actions: cmds(
+      ["RPUSH", "l", "a", "b"],
+      ["LPOS", "l", "a", "COUNT", "abc"],
+      ["LPOS", "l", "a", "MAXLEN", "abc"],
+      ["LPOS", "l", "a", "COUNT", "99999999999999999999"],
+      ["LPOS", "l", "a", "MAXLEN", "1.5"],
+      ["LPOS", "l", "a", "RANK", "abc", "COUNT", "abc"],
+      ["LPOS", "l", "a", "COUNT", "abc", "RANK", "abc"],
+      ["LPOS", "none", "a", "MAXLEN", "x"],
+    ),
+  },
+  {
     name: "LMOVE and RPOPLPUSH: between lists, onto itself, missing source",
     actions: cmds(
       ["RPUSH", "src", "a", "b", "c"],
@@ -479,6 +492,37 @@ function randomCase(seed: number): DiffCase {
   actions.push({ cmd: ["LRANGE", "a", "0", "-1"] }, { cmd: ["LRANGE", "b", "0", "-1"] });
   return { name: `random list sequence, seed ${seed}`, actions };
 }
+
+// A waiter is served from its own database only (FLUSHALL at the end:
+// later cases look at database 0 only, but they must find 3 empty too).
+scripted.push({
+  name: "blocking pops wait on a key of their own database",
+  actions: [
+    on(0, "SELECT", "3"),
+    blockOn(0, "BLPOP", "q", "0"),
+    on(1, "LPUSH", "q", "db0"),
+    on(1, "LLEN", "q"),
+    on(1, "SELECT", "3"),
+    on(1, "LPUSH", "q", "db3"),
+    on(0, "LLEN", "q"),
+    on(1, "SELECT", "0"),
+    on(1, "LRANGE", "q", "0", "-1"),
+    { cmd: ["FLUSHALL"] },
+  ],
+});
+
+scripted.push({
+  name: "SWAPDB serves a waiter whose key the other database has",
+  actions: [
+    blockOn(0, "BLPOP", "q", "0"),
+    on(1, "SELECT", "1"),
+    on(1, "RPUSH", "q", "x", "y"),
+    on(1, "SWAPDB", "0", "1"),
+    on(0, "LRANGE", "q", "0", "-1"),
+    on(1, "LRANGE", "q", "0", "-1"),
+    { cmd: ["FLUSHALL"] },
+  ],
+});
 
 const cases: DiffCase[] = [...scripted];
 for (const seed of [11, 12, 13, 14, 15, 16]) cases.push(randomCase(seed));

@@ -38,6 +38,21 @@ const cmds = (...list: Arg[][]): Action[] => list.map((cmd) => ({ cmd }));
 
 const scripted: DiffCase[] = [
   {
+    name: "XADD checks its ID before the arity and the options",
+    actions: cmds(
+      ["XADD", "s", "abc", "f", "v", "g"],
+      ["XADD", "k", "LIMIT", "10", "+", "f", "v"],
+      ["XADD", "k", "MAXLEN", "10", "LIMIT", "10", "+", "f", "v"],
+      ["XADD", "k", "MAXLEN", "~", "10", "LIMIT", "10", "-", "f", "v", "g"],
+      ["XADD", "k", "NOMKSTREAM", "1-2-3", "f"],
+      ["XADD", "s", "1-1", "f", "v", "g"],
+      ["XADD", "s", "*", "f", "v", "g"],
+      ["XADD", "s", "MAXLEN", "abc", "*", "f", "v", "g"],
+      ["XADD", "s", "LIMIT", "10", "*", "f", "v"],
+      ["EXISTS", "s", "k"],
+    ),
+  },
+  {
     name: "XADD's IDs: explicit, incomplete, ms-*, and the errors",
     actions: cmds(
       ["XADD", "s", "1-1", "f", "v"],

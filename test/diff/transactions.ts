@@ -428,6 +428,35 @@ function randomCase(seed: number): DiffCase {
   return { name: `random transactions over three keys, seed ${seed}`, actions };
 }
 
+// WATCH is per database: k in database 0 and k in database 5 are two
+// keys; SWAPDB and FLUSHALL touch watched keys in every database.
+scripted.push(
+  {
+    name: "WATCH k in one database, a write to k in another",
+    actions: [
+      ...cmds(["SELECT", "5"], ["WATCH", "k"]),
+      ...on(1, ["SET", "k", "db0"]),
+      ...cmds(["MULTI"], ["GET", "k"], ["EXEC"]),
+      ...cmds(["WATCH", "k"], ["SELECT", "0"], ["WATCH", "k"]),
+      ...on(1, ["SELECT", "5"], ["SET", "k", "db5"]),
+      ...cmds(["MULTI"], ["GET", "k"], ["EXEC"]),
+      { cmd: ["FLUSHALL"] },
+    ],
+  },
+  {
+    name: "SWAPDB touches the watched keys that exist in either database",
+    actions: [
+      ...cmds(["SET", "k", "0"], ["WATCH", "k"]),
+      ...on(1, ["SWAPDB", "0", "9"]),
+      ...cmds(["MULTI"], ["GET", "k"], ["EXEC"]),
+      ...cmds(["WATCH", "nothere"]),
+      ...on(1, ["SWAPDB", "0", "8"]),
+      ...cmds(["MULTI"], ["PING"], ["EXEC"]),
+      { cmd: ["FLUSHALL"] },
+    ],
+  },
+);
+
 const cases: DiffCase[] = [...scripted];
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) cases.push(randomCase(seed));
 // Each case on an empty keyspace. HELLO's replies hold connection ids,

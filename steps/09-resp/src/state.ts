@@ -24,8 +24,14 @@ export interface Client {
   // writableLength then): read once per flush, not once per message.
   socketHeld: number;
   name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
-  libName: string; // CLIENT SETINFO LIB-NAME / LIB-VER.
-  libVer: string;
+  // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
+  // and QUIT run (Redis's NOAUTH).
+  authenticated: boolean;
+  db: number; // The database SELECTed, 0 at first.
+  monitor: boolean; // Sent MONITOR: gets a line for every command run.
+  // When its unsent output last went over the pub/sub soft limit, in ms
+  // since the epoch; 0 while under it.
+  softLimitSince: number;
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
   lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
@@ -43,26 +49,47 @@ export interface Client {
 }
 
 export interface Config {
-  host: string;
+  // Where to listen, as Redis's `bind` says it: addresses separated by
+  // spaces, "*" for every IPv4 one, "::*" for every IPv6 one, and a "-"
+  // before an address that may be missing (Redis's default "* -::*").
+  bind: string;
   port: number;
+  // While on and no password is set, only clients on this machine
+  // (127.0.0.1, ::1) may connect: Redis's protected-mode.
+  protectedMode: boolean;
+  requirepass: Buffer | null; // The default user's password; null: none.
+  databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
-  pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
+  // client-output-buffer-limit pubsub: a subscriber holding more than the
+  // hard limit of unsent output is dropped at once; one over the soft limit
+  // for longer than pubsubSoftSeconds is dropped too.
+  pubsubOutputLimit: number;
+  pubsubSoftLimit: number;
+  pubsubSoftSeconds: number;
 }
 
 export const Server = {
   config: {
-    host: "0.0.0.0",
+    bind: "* -::*",
     port: 6379,
+    protectedMode: true,
+    requirepass: null,
+    databases: 1, // No keys yet: one (empty) database. Step 10 has 16.
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
-    pubsubOutputLimit: 32 * 1024 * 1024,
+    pubsubOutputLimit: 32 * 1024 * 1024, // Redis's default: pubsub 32mb 8mb 60.
+    pubsubSoftLimit: 8 * 1024 * 1024,
+    pubsubSoftSeconds: 60,
   } as Config,
   clients: new Map<number, Client>(),
   nextId: 1,
+  monitors: new Set<Client>(), // Clients that sent MONITOR.
+  // Set by SHUTDOWN, with who asked: the loop stops after this iteration.
+  shutdownAsap: null as string | null,
   // Channels and patterns with their subscribers (pubsub.ts).
   pubsub: new PubSub(
-    (): number => Server.config.pubsubOutputLimit,
+    (): Config => Server.config,
     (c: Client, reason: string): void => {
       Server.stats.pubsubDropped++;
       closeAsap(c, reason);
@@ -98,8 +125,10 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     out: new ReplyWriter(() => Server.pendingWrites.add(c)),
     socketHeld: 0,
     name: null,
-    libName: "",
-    libVer: "",
+    authenticated: Server.config.requirepass === null,
+    db: 0,
+    monitor: false,
+    softLimitSince: 0,
     createdAt: now,
     lastInteraction: now,
     lastCommand: "NULL",

@@ -187,6 +187,25 @@ export function arityError(name: string): CommandError {
   return new CommandError(`ERR wrong number of arguments for '${name}' command`);
 }
 
+// Redis's addReplySubcommandSyntaxError(): a subcommand called the wrong
+// way where the table alone cannot tell (PUBSUB CHANNELS a b).
+export function subcommandSyntaxError(argv: Buffer[]): CommandError {
+  return new CommandError(
+    `ERR unknown subcommand or wrong number of arguments for '${shown(argv[1]!)}'. Try ${argv[0]!.toString("latin1").toUpperCase()} HELP.`,
+  );
+}
+
+// Redis's addReplyHelp(): what CLIENT HELP, PUBSUB HELP... answer, one
+// simple string per line, between a usage line and HELP's own entry.
+export function replyHelp(c: Client, argv: Buffer[], lines: string[]): void {
+  const name = argv[0]!.toString("latin1").toUpperCase();
+  c.out.array(lines.length + 3);
+  c.out.simple(`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const line of lines) c.out.simple(line);
+  c.out.simple("HELP");
+  c.out.simple("    Prints this help.");
+}
+
 // Run one command for `c`: look it up, check it may run, call it, then
 // let the hooks of later steps see what happened. Redis's processCommand()
 // and call().
@@ -198,6 +217,10 @@ export function processCommand(c: Client, argv: Buffer[]): void {
   }
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
     rejectCommand(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
+    return;
+  }
+  if (!c.authenticated && !cmd.flags.includes("no_auth")) {
+    rejectCommand(c, cmd, "NOAUTH Authentication required.");
     return;
   }
   if (c.pubsub && c.out.proto === 2 && !cmd.pubsubContext) {
@@ -223,6 +246,7 @@ function rejectCommand(c: Client, cmd: Command | null, message: string): void {
 // error (the reply writers' error count went up).
 export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   c.lastCommand = cmd.fullname;
+  Server.db = Server.dbs[c.db]!;
   const errorsBefore = errorReplies.total;
   const start = performance.now();
   try {
@@ -241,6 +265,50 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   cmd.calls++;
   Server.stats.commands++;
   if (errorReplies.total > errorsBefore) cmd.failedCalls++;
+  // Admin commands are not shown to monitors (they may carry secrets).
+  if (Server.monitors.size > 0 && !cmd.flags.includes("admin")) feedMonitors(c, cmd, argv);
+}
+
+/* ============================ MONITOR ===================================== */
+
+// An argument as Redis's sdscatrepr() quotes it: printable ASCII as is,
+// the usual escapes, every other byte as \xHH.
+function quoted(b: Buffer): string {
+  let s = '"';
+  for (const byte of b) {
+    if (byte === 0x5c || byte === 0x22) s += `\\${String.fromCharCode(byte)}`;
+    else if (byte === 0x0a) s += "\\n";
+    else if (byte === 0x0d) s += "\\r";
+    else if (byte === 0x09) s += "\\t";
+    else if (byte === 0x07) s += "\\a";
+    else if (byte === 0x08) s += "\\b";
+    else if (byte >= 0x20 && byte <= 0x7e) s += String.fromCharCode(byte);
+    else s += `\\x${byte.toString(16).padStart(2, "0")}`;
+  }
+  return `${s}"`;
+}
+
+const REDACTED = Buffer.from("(redacted)");
+
+// Tell every monitor what `c` just ran: `+<time> [<db> <addr>] "arg" ...`.
+// Passwords are replaced, as Redis's redactClientCommandArgument() does.
+function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
+  const shownArgs = argv.slice();
+  if (cmd.name === "auth") shownArgs.fill(REDACTED, 1);
+  if (cmd.name === "hello") {
+    for (let j = 2; j + 2 < shownArgs.length; j++) {
+      if (shownArgs[j]!.toString("latin1").toLowerCase() === "auth") {
+        shownArgs[j + 1] = REDACTED;
+        shownArgs[j + 2] = REDACTED;
+        j += 2;
+      }
+    }
+  }
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const when = `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}`;
+  const line = `+${when} [${c.db} ${c.addr}] ${shownArgs.map(quoted).join(" ")}\r\n`;
+  const frame = Buffer.from(line, "latin1");
+  for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
 // The hook point after every command. Nothing to do in this step. Step 11

@@ -12,13 +12,22 @@
 // of every pattern that matches the channel (one message per matching
 // pattern, as Redis does). The message frame is built once per protocol and
 // copied into each subscriber's output buffer. A subscriber that does not
-// read sees its buffer grow; past the pub/sub output limit it is dropped
-// (Redis's client-output-buffer-limit pubsub), and nobody else waits.
+// read sees its buffer grow; past the pub/sub output limits it is dropped
+// (Redis's client-output-buffer-limit pubsub: over the hard limit at once,
+// over the soft limit if it stays there too long), and nobody else waits.
 
 import { Channels } from "./channels.ts";
 import { globMatch } from "./glob.ts";
 import { encodePush } from "./resp.ts";
 import type { Client } from "./state.ts";
+
+// Redis's client-output-buffer-limit for pub/sub clients, in bytes and
+// seconds; 0 turns a limit off.
+export interface OutputLimits {
+  pubsubOutputLimit: number;
+  pubsubSoftLimit: number;
+  pubsubSoftSeconds: number;
+}
 
 const NO_LIMIT = { maxChannels: Number.MAX_SAFE_INTEGER, maxPerMember: Number.MAX_SAFE_INTEGER };
 
@@ -33,9 +42,9 @@ export class PubSub {
   // Each live pattern as bytes, for matching without converting per PUBLISH.
   private readonly patternBytes = new Map<string, Buffer>();
 
-  // `overLimit` is told about a subscriber whose output passed the limit.
+  // `overLimit` is told about a subscriber whose output passed a limit.
   constructor(
-    private readonly limit: () => number,
+    private readonly limits: () => OutputLimits,
     private readonly overLimit: (c: Client, reason: string) => void,
   ) {}
 
@@ -126,10 +135,24 @@ export class PubSub {
     if (c.gone || c.closing) return;
     c.out.raw(frame);
     const held = c.out.pending + c.socketHeld;
-    if (held > this.limit()) {
+    const { pubsubOutputLimit: hard, pubsubSoftLimit: soft, pubsubSoftSeconds } = this.limits();
+    if (hard > 0 && held > hard) {
       this.overLimit(
         c,
-        `pubsub output buffer over ${this.limit()} bytes (${held} held: client not reading)`,
+        `pubsub output buffer over ${hard} bytes (${held} held: client not reading)`,
+      );
+      return;
+    }
+    if (soft === 0 || held <= soft) {
+      c.softLimitSince = 0; // Under the soft limit again: its clock restarts.
+      return;
+    }
+    const now = Date.now();
+    if (c.softLimitSince === 0) c.softLimitSince = now;
+    else if (now - c.softLimitSince > pubsubSoftSeconds * 1000) {
+      this.overLimit(
+        c,
+        `pubsub output buffer over ${soft} bytes for over ${pubsubSoftSeconds} s (${held} held: client not reading)`,
       );
     }
   }

@@ -158,6 +158,7 @@ export interface SetOptions {
 }
 
 export interface DbOptions {
+  id?: number; // The database's number; 0 by default.
   now?: () => number; // The clock expiry is measured with; Date.now by default.
   random?: () => number; // For sampling; Math.random by default.
 }
@@ -193,7 +194,7 @@ export interface ExpireStats {
 
 export class Db {
   // Key -> entry: every lookup starts here.
-  private readonly dict = new Map<Key, Entry>();
+  private dict = new Map<Key, Entry>();
   // Entries in birth order, with holes (undefined) where keys were deleted,
   // and their birth numbers, kept for holes too so a cursor can be found by
   // binary search. Compacted when holes outnumber keys.
@@ -203,15 +204,36 @@ export class Db {
   private nextBirth = 1;
   // Entries with an expiry, in no order, for sampling. entry.ttlSlot is
   // each one's index here.
-  private readonly expiring: Entry[] = [];
+  private expiring: Entry[] = [];
   private avgTtlEstimate = 0;
   private listeners: KeyListener[] = [];
   private readonly now: () => number;
   private readonly random: () => number;
 
+  readonly id: number; // Its number, for SELECT: 0 to databases-1.
+
   constructor(options: DbOptions = {}) {
+    this.id = options.id ?? 0;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+  }
+
+  // SWAPDB: trade every key (and its expiry) with `other`. The two keep
+  // their numbers and their listeners, so a client that SELECTed 1 sees
+  // the other keys at once, as in Redis. Listeners hear a "flush" before
+  // and after: any key may have changed.
+  swapWith(other: Db): void {
+    this.emit("flush", null);
+    other.emit("flush", null);
+    [this.dict, other.dict] = [other.dict, this.dict];
+    [this.slots, other.slots] = [other.slots, this.slots];
+    [this.births, other.births] = [other.births, this.births];
+    [this.holes, other.holes] = [other.holes, this.holes];
+    [this.nextBirth, other.nextBirth] = [other.nextBirth, this.nextBirth];
+    [this.expiring, other.expiring] = [other.expiring, this.expiring];
+    [this.avgTtlEstimate, other.avgTtlEstimate] = [other.avgTtlEstimate, this.avgTtlEstimate];
+    this.emit("flush", null);
+    other.emit("flush", null);
   }
 
   // Register a listener for every change to the keyspace. Returns the

@@ -170,6 +170,20 @@ export function splitArgs(line: Buffer): Buffer[] | null {
 // Inside a multibulk, `argv` holds the arguments already read and
 // `remaining` how many are still to come; inside a big bulk, `big` is the
 // buffer it is being copied into.
+// Big arguments the parser read into a buffer of their own (see
+// finishBig()), not into a read buffer shared with other arguments.
+const ownBuffers = new WeakSet<Buffer>();
+
+// What a command that stores an argument (SET's value) keeps. Most
+// arguments are views into a read buffer that the next read reuses, so
+// they are copied. A big one already has its own buffer: it is kept as
+// it is, as Redis keeps a big query buffer as the value itself, so a
+// 400 MB SET holds one copy of the value, not two (until a garbage
+// collection would have freed the first).
+export function keepArg(arg: Buffer): Buffer {
+  return ownBuffers.has(arg) ? arg : Buffer.from(arg);
+}
+
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   // A buffer of our own that `buf` is the start of, with room to append:
@@ -376,8 +390,10 @@ export class RespParser {
   private finishBig(): boolean {
     const big = this.big!;
     if (this.bigFilled < big.length) return false;
-    this.big = null;
-    this.pushArg(big.subarray(0, big.length - 2));
+    this.big = null; // The parser lets go of it: the argument is all that holds it now.
+    const arg = big.subarray(0, big.length - 2);
+    ownBuffers.add(arg);
+    this.pushArg(arg);
     return true;
   }
 

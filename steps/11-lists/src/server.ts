@@ -21,7 +21,13 @@ import { listeningPort, log, onShutdown } from "@smallchat/shared/chatlib";
 import { processCommand } from "./commands.ts";
 import { type PollEvent, Poller } from "./poller.ts";
 import { ProtocolError, RespParser } from "./resp.ts";
-import { type Client, closeAfterReply, createClientState, Server } from "./state.ts";
+import {
+  type Client,
+  closeAfterReply,
+  createClientState,
+  createDatabases,
+  Server,
+} from "./state.ts";
 
 // How often the loop wakes up when nothing happens: Redis's serverCron
 // runs 10 times a second (hz 10).
@@ -42,11 +48,24 @@ const PARSER_LIMITS = {
   },
 };
 
+// Redis's protected mode: what a client from another machine gets while
+// no password is set, before it can send anything.
+const DENIED =
+  "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
+
 function createClient(socket: net.Socket): Client {
   const parser = new RespParser(PARSER_LIMITS);
   const c = createClientState(socket, parser);
   Server.clients.set(c.id, c);
   Server.stats.connections++;
+  // Only the loopback addresses count as this machine: 127.0.0.2 does not,
+  // exactly as in Redis. The client is told why, then closed.
+  const { protectedMode, requirepass } = Server.config;
+  const local = socket.remoteAddress === "127.0.0.1" || socket.remoteAddress === "::1";
+  if (protectedMode && requirepass === null && !local) {
+    c.out.error(DENIED);
+    closeAfterReply(c, "protected mode: not a loopback address and no password set");
+  }
   return c;
 }
 
@@ -60,6 +79,7 @@ function freeClient(c: Client, reason: string, flush = false): void {
   Server.pubsub.removeClient(c);
   Server.blocking.forget(c); // Blocked: it swallows nothing from now on.
   Server.unblocked.delete(c);
+  Server.monitors.delete(c);
   Server.pendingWrites.delete(c);
   Server.toClose.delete(c);
   poller?.remove(c.socket);
@@ -201,7 +221,13 @@ const EXPIRE_BUDGET_MS = TICK_MS / 4;
 
 function serverCron(): void {
   Server.commandTime = Date.now();
-  Server.db.activeExpireCycle(EXPIRE_BUDGET_MS);
+  // Every database shares the one budget, as in Redis.
+  const start = performance.now();
+  for (const db of Server.dbs) {
+    const left = EXPIRE_BUDGET_MS - (performance.now() - start);
+    if (left <= 0) break;
+    if (db.expiringCount > 0) db.activeExpireCycle(left);
+  }
 }
 
 /* ============================ The event loop ============================== */
@@ -249,27 +275,42 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
     Server.blocking.expire(Server.commandTime);
     processUnblockedClients();
     handleClientsWithPendingWrites();
+    if (Server.shutdownAsap !== null) {
+      log(`${Server.shutdownAsap}: shutting down`);
+      shutdownServer();
+      process.exit(0);
+    }
   }
 }
 
 /* ============================ Main ======================================== */
 
 const USAGE =
-  "usage: server.ts [--host HOST] [--port PORT] [--proto-max-bulk-len BYTES]" +
-  " [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]";
+  "usage: server.ts [--bind ADDRESSES] [--port PORT] [--protected-mode yes|no] [--requirepass PASSWORD]" +
+  " [--databases N]" +
+  " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
+  " [--pubsub-soft-limit BYTES] [--pubsub-soft-seconds N]" +
+  " (--host HOST is --bind with one address)";
 
 function parseOptions(argv: string[]): void {
   const cfg = Server.config;
   try {
-    const { values } = parseArgs({
+    const { values, tokens } = parseArgs({
       args: argv,
+      tokens: true,
       options: {
         host: { type: "string" },
+        bind: { type: "string" },
         port: { type: "string" },
+        databases: { type: "string" },
+        "protected-mode": { type: "string" },
+        requirepass: { type: "string" },
         "proto-max-bulk-len": { type: "string" },
         "client-query-buffer-limit": { type: "string" },
         "pubsub-output-limit": { type: "string" },
         help: { type: "boolean" },
+        "pubsub-soft-limit": { type: "string" },
+        "pubsub-soft-seconds": { type: "string" },
       },
     });
     if (values.help) {
@@ -282,8 +323,22 @@ function parseOptions(argv: string[]): void {
       if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`invalid --${name}: ${text}`);
       return n;
     };
-    cfg.host = values.host ?? cfg.host;
+    // --host and --bind say the same thing: the last one given wins.
+    for (const t of tokens) {
+      if (t.kind === "option" && (t.name === "host" || t.name === "bind")) cfg.bind = t.value!;
+    }
+    if (bindAddresses(cfg.bind).length === 0) throw new Error(`invalid --bind: ${cfg.bind}`);
+    const pm = values["protected-mode"];
+    if (pm !== undefined && pm !== "yes" && pm !== "no") {
+      throw new Error(`invalid --protected-mode: ${pm}`);
+    }
+    cfg.protectedMode = pm === undefined ? cfg.protectedMode : pm === "yes";
+    // An empty password is no password, as in Redis.
+    const pass = values.requirepass;
+    if (pass !== undefined) cfg.requirepass = pass === "" ? null : Buffer.from(pass);
     cfg.port = num("port", values.port, cfg.port, 65535);
+    cfg.databases = num("databases", values.databases, cfg.databases, 1000000);
+    if (cfg.databases < 1) throw new Error(`invalid --databases: ${values.databases}`);
     const big = Number.MAX_SAFE_INTEGER;
     cfg.protoMaxBulkLen = num(
       "proto-max-bulk-len",
@@ -303,11 +358,41 @@ function parseOptions(argv: string[]): void {
       cfg.pubsubOutputLimit,
       big,
     );
+    cfg.pubsubSoftLimit = num(
+      "pubsub-soft-limit",
+      values["pubsub-soft-limit"],
+      cfg.pubsubSoftLimit,
+      big,
+    );
+    cfg.pubsubSoftSeconds = num(
+      "pubsub-soft-seconds",
+      values["pubsub-soft-seconds"],
+      cfg.pubsubSoftSeconds,
+      big,
+    );
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
 }
+
+// The addresses of a `bind` setting: "*" is every IPv4 address, "::*"
+// every IPv6 one, and a leading "-" marks one that may be unavailable
+// (no IPv6 on this machine) without stopping the server.
+function bindAddresses(bind: string): { host: string; optional: boolean }[] {
+  return bind
+    .split(" ")
+    .filter((a) => a !== "" && a !== "-")
+    .map((a) => {
+      const optional = a.startsWith("-");
+      const host = optional ? a.slice(1) : a;
+      return { host: host === "*" ? "0.0.0.0" : host === "::*" ? "::" : host, optional };
+    });
+}
+
+// Errors that mean "this machine has no such address", which a "-" address
+// may meet: Redis skips those too.
+const UNAVAILABLE = new Set(["EADDRNOTAVAIL", "EAFNOSUPPORT", "EPROTONOSUPPORT"]);
 
 // listen(), with a sentence a person can act on when the port is taken:
 // on 6379 that is most likely a real Redis.
@@ -318,41 +403,72 @@ function listen(host: string, port: number): Promise<net.Server> {
     // send are out. The loop closes it, after the reply (the "end" event).
     const server = net.createServer({ noDelay: true, allowHalfOpen: true });
     server.once("error", reject);
-    server.listen({ host, port }, () => {
+    // An IPv6 socket takes only IPv6 clients, as Redis's (IPV6_V6ONLY):
+    // IPv4 ones come through the IPv4 socket, with their plain address.
+    server.listen({ host, port, ipv6Only: net.isIPv6(host) }, () => {
       server.off("error", reject);
       resolve(server);
     });
   });
 }
 
-async function main(): Promise<void> {
-  parseOptions(process.argv.slice(2));
-  const { host, port } = Server.config;
-  let server: net.Server;
-  try {
-    server = await listen(host, port);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === "EADDRINUSE") {
-      console.error(
-        `port ${port} is already in use (a real redis-server, perhaps?): ` +
-          `start with --port ${port + 1}, or any free port`,
-      );
-    } else {
-      console.error(`Creating listening socket: ${e.message}`);
+// Listen on every address of --bind, all on one port (the first one
+// picks it when --port is 0). Exits with a message on failure.
+async function listenAll(): Promise<net.Server[]> {
+  const servers: net.Server[] = [];
+  let port = Server.config.port;
+  for (const { host, optional } of bindAddresses(Server.config.bind)) {
+    try {
+      const server = await listen(host, port);
+      port = listeningPort(server);
+      servers.push(server);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (optional && UNAVAILABLE.has(e.code ?? "")) continue;
+      if (e.code === "EADDRINUSE") {
+        console.error(
+          `port ${port} is already in use (a real redis-server, perhaps?): ` +
+            `start with --port ${port + 1}, or any free port`,
+        );
+      } else {
+        console.error(`Creating listening socket on ${host}: ${e.message}`);
+      }
+      process.exit(1);
     }
+  }
+  if (servers.length === 0) {
+    console.error(`Creating listening socket: no address of '${Server.config.bind}' is available`);
     process.exit(1);
   }
-  Server.config.port = listeningPort(server);
-  poller = new Poller<Client>(server);
+  Server.config.port = port;
+  return servers;
+}
+
+let listeners: net.Server[] = [];
+
+// Close every client and listening socket: on SIGTERM, or for SHUTDOWN.
+function shutdownServer(): void {
+  running = false;
+  for (const c of Server.clients.values()) freeClient(c, "server shutting down");
+  for (const l of listeners) l.close();
+  log(`Ran ${Server.stats.commands} commands, ${Server.stats.writes} socket writes`);
+}
+
+async function main(): Promise<void> {
+  parseOptions(process.argv.slice(2));
+  createDatabases(Server.config.databases);
+  listeners = await listenAll();
+  // The poller watches the first listening socket; the others hand it
+  // their new connections, so the loop sees one stream of accepts.
+  const [first, ...others] = listeners;
+  for (const l of others) l.on("connection", (socket) => first!.emit("connection", socket));
+  poller = new Poller<Client>(first!);
   addTimer(TICK_MS, serverCron);
-  onShutdown(() => {
-    running = false;
-    for (const c of Server.clients.values()) freeClient(c, "server shutting down");
-    server.close();
-    log(`Ran ${Server.stats.commands} commands, ${Server.stats.writes} socket writes`);
-  });
-  log(`listening on ${host}:${Server.config.port}`);
+  onShutdown(shutdownServer);
+  for (const l of listeners) {
+    const a = l.address() as net.AddressInfo;
+    log(`listening on ${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
+  }
   await eventLoop(poller);
 }
 

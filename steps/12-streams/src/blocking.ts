@@ -141,6 +141,12 @@ export class BlockingManager<C> {
     if (this.byKey.has(key)) this.ready.add(key);
   }
 
+  // Any key waited on may have changed at once (SWAPDB brought another
+  // database's keys in): offer every one to its waiters.
+  signalAllKeysAsReady(): void {
+    for (const key of this.byKey.keys()) this.ready.add(key);
+  }
+
   // Offer every ready key to its waiters, oldest first, until no key is
   // ready. Called after each command. Each waiter's tryServe() decides;
   // serving may ready more keys (BLMOVE's destination), served in turn.

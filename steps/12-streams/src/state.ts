@@ -26,8 +26,14 @@ export interface Client {
   // writableLength then): read once per flush, not once per message.
   socketHeld: number;
   name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
-  libName: string; // CLIENT SETINFO LIB-NAME / LIB-VER.
-  libVer: string;
+  // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
+  // and QUIT run (Redis's NOAUTH).
+  authenticated: boolean;
+  db: number; // The database SELECTed, 0 at first.
+  monitor: boolean; // Sent MONITOR: gets a line for every command run.
+  // When its unsent output last went over the pub/sub soft limit, in ms
+  // since the epoch; 0 while under it.
+  softLimitSince: number;
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
   lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
@@ -50,35 +56,62 @@ export interface Client {
 }
 
 export interface Config {
-  host: string;
+  // Where to listen, as Redis's `bind` says it: addresses separated by
+  // spaces, "*" for every IPv4 one, "::*" for every IPv6 one, and a "-"
+  // before an address that may be missing (Redis's default "* -::*").
+  bind: string;
   port: number;
+  // While on and no password is set, only clients on this machine
+  // (127.0.0.1, ::1) may connect: Redis's protected-mode.
+  protectedMode: boolean;
+  requirepass: Buffer | null; // The default user's password; null: none.
+  databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
-  pubsubOutputLimit: number; // The hard limit of client-output-buffer-limit pubsub.
+  // client-output-buffer-limit pubsub: a subscriber holding more than the
+  // hard limit of unsent output is dropped at once; one over the soft limit
+  // for longer than pubsubSoftSeconds is dropped too.
+  pubsubOutputLimit: number;
+  pubsubSoftLimit: number;
+  pubsubSoftSeconds: number;
 }
 
 export const Server = {
   config: {
-    host: "0.0.0.0",
+    bind: "* -::*",
     port: 6379,
+    protectedMode: true,
+    requirepass: null,
+    databases: 16,
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
-    pubsubOutputLimit: 32 * 1024 * 1024,
+    pubsubOutputLimit: 32 * 1024 * 1024, // Redis's default: pubsub 32mb 8mb 60.
+    pubsubSoftLimit: 8 * 1024 * 1024,
+    pubsubSoftSeconds: 60,
   } as Config,
   clients: new Map<number, Client>(),
   nextId: 1,
+  monitors: new Set<Client>(), // Clients that sent MONITOR.
+  // Set by SHUTDOWN, with who asked: the loop stops after this iteration.
+  shutdownAsap: null as string | null,
   // Channels and patterns with their subscribers (pubsub.ts).
   pubsub: new PubSub(
-    (): number => Server.config.pubsubOutputLimit,
+    (): Config => Server.config,
     (c: Client, reason: string): void => {
       Server.stats.pubsubDropped++;
       closeAsap(c, reason);
     },
   ),
   startTime: Date.now(),
-  // The keyspace (db.ts). Its clock is commandTime: one time per command,
-  // as Redis's, so a key cannot expire halfway through an MSET or a SCAN.
-  db: new Db({ now: (): number => Server.commandTime }),
+  // The keyspaces (db.ts), one per database, numbered as SELECT numbers
+  // them (createDatabases() makes them). Their clock is commandTime: one
+  // time per command, as Redis's, so a key cannot expire halfway through
+  // an MSET or a SCAN.
+  dbs: [] as Db[],
+  // The database of the command being run: call() (commands.ts) points it
+  // at the caller's SELECTed one, so a command reads Server.db and never
+  // asks which client it runs for.
+  db: null as unknown as Db,
   commandTime: Date.now(), // ms since the epoch; set as each command starts.
   // Clients waiting on keys (blocking.ts). One that leaves the lot served
   // or timed out goes into `unblocked`, whose pipelined commands the loop
@@ -111,15 +144,6 @@ export const Server = {
   },
 };
 
-// Every write to a key (and every delete, for step 12's streams) may be
-// what a blocked client waits for: mark the key ready. The waiters are
-// served after the command, by handleClientsBlockedOnKeys().
-Server.db.onKeyEvent((event, key) => {
-  if (key !== null && (event === "write" || event === "delete")) {
-    Server.blocking.signalKeyAsReady(key);
-  }
-});
-
 // Park `c` until one of `keys` serves it or the deadline passes (see
 // BlockRequest in blocking.ts). Its next commands wait meanwhile.
 export function blockForKeys(
@@ -130,7 +154,13 @@ export function blockForKeys(
   timedOut: () => void,
 ): void {
   c.blocked = true;
-  Server.blocking.block({ client: c, keys: keys.map(toKey), deadline, tryServe, timedOut });
+  // Whoever's command made the key ready, the waiter is served from its
+  // own database.
+  const serve = (key: Key): boolean => {
+    Server.db = Server.dbs[c.db]!;
+    return tryServe(key);
+  };
+  Server.blocking.block({ client: c, keys: keys.map(toKey), deadline, tryServe: serve, timedOut });
 }
 
 export function createClientState(socket: net.Socket, parser: RespParser): Client {
@@ -144,8 +174,10 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     out: new ReplyWriter(() => Server.pendingWrites.add(c)),
     socketHeld: 0,
     name: null,
-    libName: "",
-    libVer: "",
+    authenticated: Server.config.requirepass === null,
+    db: 0,
+    monitor: false,
+    softLimitSince: 0,
     createdAt: now,
     lastInteraction: now,
     lastCommand: "NULL",
@@ -171,3 +203,27 @@ export function closeAsap(c: Client, reason: string): void {
   c.closing = true;
   if (!c.gone && !Server.toClose.has(c)) Server.toClose.set(c, reason);
 }
+
+// Make the `n` databases (at startup, once --databases is known).
+export function createDatabases(n: number): void {
+  Server.dbs = Array.from({ length: n }, (_, id) => {
+    const db = new Db({ id, now: () => Server.commandTime });
+    // Every write to a key (and every delete, for step 12's streams) may be
+    // what a blocked client waits for: mark the key ready. The waiters are
+    // served after the command, by handleClientsBlockedOnKeys(). Keys are
+    // marked by name only: a waiter on key q of another database is woken
+    // for nothing, finds its own q still empty, and waits on. A "flush"
+    // (FLUSHDB, or SWAPDB bringing in other keys) may ready any key.
+    db.onKeyEvent((event, key) => {
+      if (key !== null && (event === "write" || event === "delete")) {
+        Server.blocking.signalKeyAsReady(key);
+      } else if (event === "flush") {
+        Server.blocking.signalAllKeysAsReady();
+      }
+    });
+    return db;
+  });
+  Server.db = Server.dbs[0]!;
+}
+
+createDatabases(Server.config.databases);

@@ -36,7 +36,7 @@
 // c->watched_keys).
 
 import { type Command, CommandError, type CommandSpec, call } from "./commands.ts";
-import { type Key, type KeyEvent, toKey } from "./db.ts";
+import { type Db, type Key, type KeyEvent, toKey } from "./db.ts";
 import { type Client, closeAsap, Server } from "./state.ts";
 
 /* ============================ The client's state ========================== */
@@ -50,6 +50,7 @@ export interface QueuedCommand {
 // in the key's set, so either side can find and remove it.
 export interface WatchedKey {
   client: Client;
+  db: Db; // Watches are per database: q in db 0 and q in db 1 are two keys.
   key: Key;
   // The key was already dead (expired, not yet reclaimed) when watched:
   // its reclaiming is then no change at all, as Redis 7 decides.
@@ -57,7 +58,10 @@ export interface WatchedKey {
 }
 
 // Watched key -> the watches on it.
-const watchedKeys = new Map<Key, Set<WatchedKey>>();
+const watchedKeys = new Map<string, Set<WatchedKey>>();
+
+// The name of a watch in watchedKeys and in a client's `watching`.
+const watchName = (db: Db, key: Key): string => `${db.id}:${key}`;
 
 // Commands that run at once even inside MULTI: the ones that end or
 // check the transaction, and QUIT (Redis also lists RESET).
@@ -175,14 +179,16 @@ export function watchedKeyCount(): number {
 }
 
 function watchKey(c: Client, key: Key): void {
+  const db = Server.db;
+  const name = watchName(db, key);
   if (c.watching === null) c.watching = new Map();
-  if (c.watching.has(key)) return;
-  const wk: WatchedKey = { client: c, key, expired: Server.db.peek(key) === "expired" };
-  c.watching.set(key, wk);
-  let set = watchedKeys.get(key);
+  if (c.watching.has(name)) return;
+  const wk: WatchedKey = { client: c, db, key, expired: db.peek(key) === "expired" };
+  c.watching.set(name, wk);
+  let set = watchedKeys.get(name);
   if (set === undefined) {
     set = new Set();
-    watchedKeys.set(key, set);
+    watchedKeys.set(name, set);
   }
   set.add(wk);
 }
@@ -191,10 +197,10 @@ function watchKey(c: Client, key: Key): void {
 // freeClient() when the client disconnects.
 export function unwatchAllKeys(c: Client): void {
   if (c.watching === null) return;
-  for (const wk of c.watching.values()) {
-    const set = watchedKeys.get(wk.key)!;
+  for (const [name, wk] of c.watching) {
+    const set = watchedKeys.get(name)!;
     set.delete(wk);
-    if (set.size === 0) watchedKeys.delete(wk.key);
+    if (set.size === 0) watchedKeys.delete(name);
   }
   c.watching = null;
 }
@@ -202,7 +208,7 @@ export function unwatchAllKeys(c: Client): void {
 function watchedKeyExpired(c: Client): boolean {
   if (c.watching === null) return false;
   for (const wk of c.watching.values()) {
-    if (!wk.expired && Server.db.peek(wk.key) === "expired") return true;
+    if (!wk.expired && wk.db.peek(wk.key) === "expired") return true;
   }
   return false;
 }
@@ -214,16 +220,19 @@ function touch(wk: WatchedKey): void {
   unwatchAllKeys(wk.client);
 }
 
-// The keyspace's listener (server.ts registers it): a key changed. Runs
-// in the middle of the writing command; it only sets flags, which is all a
-// listener may do (db.ts). Deleting from a Set while iterating it is safe.
-export function touchWatchedKeys(event: KeyEvent, key: Key | null): void {
+// Each keyspace's listener (server.ts registers it, naming the database):
+// a key of `db` changed. Runs in the middle of the writing command; it
+// only sets flags, which is all a listener may do (db.ts). Deleting from a
+// Set while iterating it is safe.
+export function touchWatchedKeys(event: KeyEvent, key: Key | null, db: Db = Server.db): void {
   if (watchedKeys.size === 0) return; // The common case: one comparison.
   if (key === null) {
-    // FLUSHALL/FLUSHDB, before the keys go: a watched key that exists (even
-    // dead) changes; one that does not exist does not.
-    for (const [k, set] of watchedKeys) {
-      const state = Server.db.peek(k);
+    // FLUSHALL/FLUSHDB (or SWAPDB), before the keys go: a watched key that
+    // exists (even dead) changes; one that does not exist does not.
+    for (const set of watchedKeys.values()) {
+      const first = set.values().next().value!;
+      if (first.db !== db) continue;
+      const state = db.peek(first.key);
       if (state === "missing") continue;
       for (const wk of set) {
         if (wk.expired && state === "expired")
@@ -233,7 +242,7 @@ export function touchWatchedKeys(event: KeyEvent, key: Key | null): void {
     }
     return;
   }
-  const set = watchedKeys.get(key);
+  const set = watchedKeys.get(watchName(db, key));
   if (set === undefined) return;
   for (const wk of set) {
     // A key dead when watched and now reclaimed (or deleted) has not

@@ -364,9 +364,28 @@ const MAXMEMORY_POLICIES = [
 ];
 
 const CONFIG: ConfigParam[] = [
-  { name: "bind", get: () => (Server.config.host === "0.0.0.0" ? "* -::*" : Server.config.host) },
+  { name: "bind", get: () => Server.config.bind },
   { name: "port", get: () => String(Server.config.port) },
-  { name: "databases", get: () => "1", immutable: true },
+  {
+    name: "protected-mode",
+    get: () => (Server.config.protectedMode ? "yes" : "no"),
+    set: (v) => {
+      if (!/^(yes|no)$/i.test(v)) return "argument must be 'yes' or 'no'";
+      Server.config.protectedMode = v.toLowerCase() === "yes";
+      return null;
+    },
+  },
+  {
+    // The default user's password. Setting it asks new connections for
+    // it; the ones already open stay logged in, as in Redis.
+    name: "requirepass",
+    get: () => Server.config.requirepass?.toString("latin1") ?? "",
+    set: (v) => {
+      Server.config.requirepass = v === "" ? null : Buffer.from(v, "latin1");
+      return null;
+    },
+  },
+  { name: "databases", get: () => String(Server.config.databases), immutable: true },
   { name: "dir", get: () => process.cwd(), protected: true },
   {
     name: "timeout",
@@ -395,7 +414,7 @@ const CONFIG: ConfigParam[] = [
   {
     name: "client-output-buffer-limit",
     get: () =>
-      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${Server.config.pubsubOutputLimit} 0 0`,
+      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${Server.config.pubsubOutputLimit} ${Server.config.pubsubSoftLimit} ${Server.config.pubsubSoftSeconds}`,
   },
   { name: "save", get: () => "" },
   {

@@ -25,6 +25,7 @@ import {
   parseLongDouble,
 } from "../int64.ts";
 import { List } from "../list.ts";
+import { keepArg } from "../resp.ts";
 import { blockForKeys, type Client, Server } from "../state.ts";
 
 const SYNTAX_ERROR = "ERR syntax error";
@@ -102,8 +103,8 @@ function push(key: Buffer, end: End, values: Buffer[], list = getList(key)): num
   const l = list ?? new List();
   for (const v of values) {
     // Copy: the argument is a view into the parser's buffer.
-    if (end === "left") l.pushFront(Buffer.from(v));
-    else l.pushBack(Buffer.from(v));
+    if (end === "left") l.pushFront(keepArg(v));
+    else l.pushBack(keepArg(v));
   }
   if (created) Server.db.set(key, { type: "list", value: l });
   else Server.db.modified(key);
@@ -191,7 +192,7 @@ function lset(c: Client, argv: Buffer[]): void {
   const list = getList(argv[1]!);
   if (list === undefined) throw new CommandError("ERR no such key");
   const index = intArg(argv[2]!);
-  if (!list.set(index, Buffer.from(argv[3]!))) throw new CommandError("ERR index out of range");
+  if (!list.set(index, keepArg(argv[3]!))) throw new CommandError("ERR index out of range");
   Server.db.modified(argv[1]!);
   c.out.ok();
 }
@@ -216,7 +217,7 @@ function linsert(c: Client, argv: Buffer[]): void {
     c.out.integer(0);
     return;
   }
-  const n = list.insert(where, argv[3]!, Buffer.from(argv[4]!));
+  const n = list.insert(where, argv[3]!, keepArg(argv[4]!));
   if (n > 0) Server.db.modified(argv[1]!);
   c.out.integer(n);
 }
@@ -241,6 +242,11 @@ function lpos(c: Client, argv: Buffer[]): void {
       throw new CommandError(SYNTAX_ERROR);
     }
     const n = parseInt64(argv[++j]!);
+    // Redis reads COUNT and MAXLEN with getPositiveLongFromObjectOrReply(),
+    // whose one message covers "not a number" too.
+    if (n === null && opt !== "rank") {
+      throw new CommandError(`ERR ${opt.toUpperCase()} can't be negative`);
+    }
     if (n === null) throw new CommandError(ERR_NOT_INTEGER);
     if (opt === "rank") opts.rank = n === INT64_MIN ? -1 : Number(n);
     else if (opt === "count") opts.count = Number(n);

@@ -17,7 +17,7 @@
 import { CommandError, type CommandSpec } from "../commands.ts";
 import { type Key, toKey } from "../db.ts";
 import { parseInt64 } from "../int64.ts";
-import type { ReplyWriter } from "../resp.ts";
+import { keepArg, type ReplyWriter } from "../resp.ts";
 import { blockForKeys, type Client, Server } from "../state.ts";
 import {
   type ClaimOptions,
@@ -40,6 +40,7 @@ import {
   type StreamInfo,
   streamErrors,
   type TrimSpec,
+  type XaddId,
 } from "../stream.ts";
 
 const SYNTAX_ERROR = "ERR syntax error";
@@ -136,6 +137,7 @@ interface AddOrTrimArgs {
   trim: TrimSpec | undefined;
   noMkStream: boolean;
   idIndex: number; // Where XADD's ID is (argv.length when missing).
+  id: XaddId | null; // XADD's ID, parsed where it was found.
 }
 
 // Redis's streamParseAddOrTrimArgsOrReply(): the options of XADD (before
@@ -148,12 +150,16 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddOrTrimArgs {
   let limit = 0;
   let limitGiven = false;
   let noMkStream = false;
+  let xaddId: XaddId | null = null;
   let i = 2;
   for (; i < argv.length; i++) {
     const more = argv.length - 1 - i;
     const raw = str(argv[i]!);
     const opt = raw.toLowerCase();
-    if (xadd && raw === "*") break;
+    if (xadd && raw === "*") {
+      xaddId = parseXaddId(raw);
+      break;
+    }
     if ((opt === "maxlen" || opt === "minid") && more) {
       approx = false;
       const next = str(argv[i + 1]!);
@@ -179,7 +185,11 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddOrTrimArgs {
     } else if (xadd && opt === "nomkstream") {
       noMkStream = true;
     } else if (xadd) {
-      break; // The ID: checked by the caller.
+      // Not an option, so it must be the ID: checked here, before any
+      // check of the options or of the arity, as Redis does (XADD s abc f
+      // v g is a bad ID, not a wrong number of arguments).
+      xaddId = checked(() => parseXaddId(raw));
+      break;
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }
@@ -199,7 +209,7 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddOrTrimArgs {
   const lim = limitGiven ? limit : undefined;
   if (strategy === "maxlen") trim = { strategy, maxlen, approx, limit: lim };
   if (strategy === "minid") trim = { strategy, minid, approx, limit: lim };
-  return { trim, noMkStream, idIndex: i };
+  return { trim, noMkStream, idIndex: i, id: xaddId };
 }
 
 // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT n]] *|id field value [...]
@@ -210,7 +220,7 @@ function xadd(c: Client, argv: Buffer[]): void {
   if (nFields < 2 || nFields % 2 === 1) {
     throw new CommandError("ERR wrong number of arguments for 'xadd' command");
   }
-  const spec = checked(() => parseXaddId(str(argv[args.idIndex]!)));
+  const spec = args.id!; // Found, or the arity check above failed.
   // 0-0 is refused before the key is looked up: no empty stream is left
   // behind, and NOMKSTREAM on a missing key still gets this error.
   if (spec.kind === "explicit" && spec.id.ms === 0n && spec.id.seq === 0n) {
@@ -227,8 +237,8 @@ function xadd(c: Client, argv: Buffer[]): void {
     s = newStream();
   }
   const stream = s;
-  // Fields are copied: the parser's buffer is reused by the next read.
-  const fields = argv.slice(fieldPos).map((b) => Buffer.from(b));
+  // Fields are kept (copied unless big): the parser's buffer is reused by the next read.
+  const fields = argv.slice(fieldPos).map(keepArg);
   const added = checked(() => stream.add(spec, fields, args.trim));
   if (created) Server.db.set(key, { type: "stream", value: stream });
   else Server.db.modified(key);

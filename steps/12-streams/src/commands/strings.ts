@@ -23,6 +23,7 @@ import {
   incrByFloat,
   parseInt64,
 } from "../int64.ts";
+import { keepArg } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
 
 const SYNTAX_ERROR = "ERR syntax error";
@@ -91,7 +92,7 @@ function set(c: Client, argv: Buffer[]): void {
       return;
     }
   }
-  db.setString(key, Buffer.from(argv[2]!), { expiresAt, keepTtl });
+  db.setString(key, keepArg(argv[2]!), { expiresAt, keepTtl });
   if (wantOld) replyOld(c, old);
   else c.out.ok();
 }
@@ -121,13 +122,13 @@ function setnx(c: Client, argv: Buffer[]): void {
     c.out.integer(0);
     return;
   }
-  db.setString(argv[1]!, Buffer.from(argv[2]!));
+  db.setString(argv[1]!, keepArg(argv[2]!));
   c.out.integer(1);
 }
 
 function getset(c: Client, argv: Buffer[]): void {
   const old = Server.db.get(argv[1]!, "string");
-  Server.db.setString(argv[1]!, Buffer.from(argv[2]!));
+  Server.db.setString(argv[1]!, keepArg(argv[2]!));
   replyOld(c, old);
 }
 
@@ -153,7 +154,7 @@ function mset(c: Client, argv: Buffer[]): void {
     throw new CommandError("ERR wrong number of arguments for 'mset' command");
   }
   for (let j = 1; j < argv.length; j += 2) {
-    Server.db.setString(argv[j]!, Buffer.from(argv[j + 1]!));
+    Server.db.setString(argv[j]!, keepArg(argv[j + 1]!));
   }
   c.out.ok();
 }
@@ -181,7 +182,7 @@ function append(c: Client, argv: Buffer[]): void {
   const tail = argv[2]!;
   const cur = db.get(key, "string");
   if (cur === undefined) {
-    db.setString(key, Buffer.from(tail));
+    db.setString(key, keepArg(tail));
     c.out.integer(tail.length);
     return;
   }

@@ -366,9 +366,28 @@ const MAXMEMORY_POLICIES = [
 ];
 
 const CONFIG: ConfigParam[] = [
-  { name: "bind", get: () => (Server.config.host === "0.0.0.0" ? "* -::*" : Server.config.host) },
+  { name: "bind", get: () => Server.config.bind },
   { name: "port", get: () => String(Server.config.port) },
-  { name: "databases", get: () => "1", immutable: true },
+  {
+    name: "protected-mode",
+    get: () => (Server.config.protectedMode ? "yes" : "no"),
+    set: (v) => {
+      if (!/^(yes|no)$/i.test(v)) return "argument must be 'yes' or 'no'";
+      Server.config.protectedMode = v.toLowerCase() === "yes";
+      return null;
+    },
+  },
+  {
+    // The default user's password. Setting it asks new connections for
+    // it; the ones already open stay logged in, as in Redis.
+    name: "requirepass",
+    get: () => Server.config.requirepass?.toString("latin1") ?? "",
+    set: (v) => {
+      Server.config.requirepass = v === "" ? null : Buffer.from(v, "latin1");
+      return null;
+    },
+  },
+  { name: "databases", get: () => String(Server.config.databases), immutable: true },
   { name: "dir", get: () => process.cwd(), protected: true },
   {
     name: "timeout",
@@ -397,7 +416,7 @@ const CONFIG: ConfigParam[] = [
   {
     name: "client-output-buffer-limit",
     get: () =>
-      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${Server.config.pubsubOutputLimit} 0 0`,
+      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${Server.config.pubsubOutputLimit} ${Server.config.pubsubSoftLimit} ${Server.config.pubsubSoftSeconds}`,
   },
   { name: "save", get: () => "" },
   {
@@ -681,10 +700,14 @@ function infoFields(name: string): Field[] | null {
       return [["cluster_enabled", 0]];
     case "keyspace": {
       // One line per database that has keys; an empty one is not listed.
-      const db = Server.db;
-      return db.size === 0
-        ? []
-        : [["db0", `keys=${db.size},expires=${db.expiringCount},avg_ttl=${db.avgTtl}`]];
+      return Server.dbs
+        .filter((db) => db.size > 0)
+        .map(
+          (db): Field => [
+            `db${db.id}`,
+            `keys=${db.size},expires=${db.expiringCount},avg_ttl=${db.avgTtl}`,
+          ],
+        );
     }
     default:
       return null;
@@ -820,7 +843,12 @@ function flush(c: Client, argv: Buffer[]): void {
     const mode = argv[1]!.toString("latin1").toLowerCase();
     if (mode !== "async" && mode !== "sync") throw new CommandError("ERR syntax error");
   }
-  Server.db.flush();
+  // FLUSHALL empties every database, FLUSHDB only the caller's.
+  if (argv[0]!.toString("latin1").toLowerCase() === "flushall") {
+    for (const db of Server.dbs) db.flush();
+  } else {
+    Server.db.flush();
+  }
   c.out.ok();
 }
 

@@ -11,6 +11,7 @@ import { CommandError, type CommandSpec } from "../commands.ts";
 import { fromKey, type Key, type TypeName } from "../db.ts";
 import { globMatch } from "../glob.ts";
 import { INT64_MAX, INT64_MIN } from "../int64.ts";
+import { parseInteger } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
 import { int64Arg } from "./strings.ts";
 
@@ -194,6 +195,23 @@ function scan(c: Client, argv: Buffer[]): void {
 }
 
 /* ---- The table ---- */
+
+// SWAPDB index1 index2: the two databases trade their keys; clients keep
+// their SELECTed numbers, so they see the other keys at once.
+function swapdb(c: Client, argv: Buffer[]): void {
+  const index = (arg: Buffer, which: string): number => {
+    const n = parseInteger(arg, 0, arg.length);
+    if (n === null || n < -2147483648 || n > 2147483647) {
+      throw new CommandError(`ERR invalid ${which} DB index`);
+    }
+    if (n < 0 || n >= Server.dbs.length) throw new CommandError("ERR DB index is out of range");
+    return n;
+  };
+  const a = index(argv[1]!, "first");
+  const b = index(argv[2]!, "second");
+  if (a !== b) Server.dbs[a]!.swapWith(Server.dbs[b]!);
+  c.out.ok();
+}
 
 const G = "generic";
 const ONE_KEY: [number, number, number] = [1, 1, 1];
@@ -389,5 +407,14 @@ export const keyCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(1)",
     syntax: "key:key newkey:key",
+  },
+  {
+    name: "swapdb",
+    arity: 3,
+    flags: ["write", "fast"],
+    handler: swapdb,
+    group: "server",
+    summary: "Swaps two Redis databases.",
+    since: "4.0.0",
   },
 ];

@@ -8,7 +8,7 @@
 // A client with at least one subscription is "subscribed": on RESP2 it may
 // then only (un)subscribe, PING and QUIT (commands.ts enforces that).
 
-import { arityError, type CommandSpec } from "../commands.ts";
+import { type CommandSpec, replyHelp, subcommandSyntaxError } from "../commands.ts";
 import { globMatch } from "../glob.ts";
 import { nameOf } from "../pubsub.ts";
 import { type Client, Server } from "../state.ts";
@@ -94,7 +94,7 @@ function publish(c: Client, argv: Buffer[]): void {
 
 // PUBSUB CHANNELS [pattern]: the channels with at least one subscriber.
 function pubsubChannels(c: Client, argv: Buffer[]): void {
-  if (argv.length > 3) throw arityError("pubsub|channels");
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
   const pattern = argv[2];
   const names: Buffer[] = [];
   for (const ch of Server.pubsub.channels.list()) {
@@ -113,6 +113,20 @@ function pubsubNumsub(c: Client, argv: Buffer[]): void {
     c.out.integer(Server.pubsub.channels.get(nameOf(argv[j]!))?.members.size ?? 0);
   }
 }
+
+const PUBSUB_HELP = [
+  "CHANNELS [<pattern>]",
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  "NUMPAT",
+  "    Return number of subscriptions to patterns.",
+  "NUMSUB [<channel> ...]",
+  "    Return the number of subscribers for the specified channels, excluding",
+  "    pattern subscriptions(default: no channels).",
+  "SHARDCHANNELS [<pattern>]",
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  "SHARDNUMSUB [<shardchannel> ...]",
+  "    Return the number of subscribers for the specified shard level channel(s)",
+];
 
 const G = "pubsub";
 const SUB_FLAGS: CommandSpec["flags"] = ["pubsub", "noscript", "loading", "stale"];
@@ -220,6 +234,15 @@ export const pubsubCommands: CommandSpec[] = [
         summary: "Get the count of unique patterns pattern subscriptions",
         since: "2.8.0",
         complexity: "O(1)",
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        handler: (c, argv) => replyHelp(c, argv, PUBSUB_HELP),
+        group: G,
+        summary: "Returns helpful text about the different subcommands.",
+        since: "6.2.0",
       },
     ],
   },
