@@ -149,11 +149,7 @@ if (at !== -1) {
     readFileSync(`${TEST_DIR}${f}`, "utf8").includes("testSteps("),
   );
   console.log(`\n== ${step.name}: the corpus and the cross-step tests (test/, STEP=${step.name})`);
-  // Four files at a time, not the full run's two: one step's files mostly
-  // wait on servers and child processes, and none of them is a million keys.
-  status |= run("npx", [...vitest, "--maxWorkers=4", ...corpus, ...crossStep], TEST_DIR, {
-    STEP: step.name,
-  });
+  status |= run("npx", [...vitest, ...corpus, ...crossStep], TEST_DIR, { STEP: step.name });
   if (lesson !== undefined) {
     const [code, out] = await lesson;
     console.log(`\n== ${step.name}: the lesson's own tests (steps/${step.name}/test)\n${out}`);
