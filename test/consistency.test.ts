@@ -16,10 +16,16 @@
 //   can tell: a source file names no step that does not exist, no header
 //   paragraph "// Step NN ..." sits in a step before NN (copied backwards),
 //   and "New in this step" appears only in files the step lists as changed
-//   (else it is a header copied forward from the step that was new).
+//   (else it is a header copied forward from the step that was new);
+// - no step has an import cycle in src/: a module that imports one that
+//   imports it back may run before the other is initialised, and a
+//   top-level `new CommandError(...)` then dies with "Cannot access
+//   'CommandError' before initialization". Type-only imports are erased
+//   by TypeScript and do not count.
 
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
 import { describe, expect, it } from "vitest";
 import { listSteps, type Step } from "./src/steps.ts";
 
@@ -154,4 +160,75 @@ describe("comments", () => {
       expect(stale).toEqual([]);
     },
   );
+});
+
+/* ============================ Import cycles =============================== */
+
+// `import ... from "./x.ts"` and `export ... from "./x.ts"`, relative only;
+// group 1 is "type " for `import type`, group 2 the names or namespace.
+const IMPORT =
+  /^\s*(?:import|export)\s+(type\s+)?(\{[^}]*\}|\*\s+as\s+\w+|\w+(?:\s*,\s*\{[^}]*\})?)?\s*(?:from\s+)?["'](\.[^"']+)["']/gm;
+
+// Each source file of `src` -> the files it imports at run time.
+function runtimeImports(src: string): Map<string, string[]> {
+  const edges = new Map<string, string[]>();
+  for (const f of filesOf(src).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+    const text = readFileSync(src + f, "utf8");
+    const deps: string[] = [];
+    for (const m of text.matchAll(IMPORT)) {
+      if (m[1] !== undefined) continue; // import type { ... }
+      const names = m[2] ?? "";
+      if (names.startsWith("{")) {
+        const list = names
+          .slice(1, -1)
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
+        if (list.length > 0 && list.every((s) => s.startsWith("type "))) continue;
+      }
+      const target = normalize(join(dirname(f), m[3]!));
+      deps.push(target.endsWith(".ts") ? target : `${target}.ts`);
+    }
+    edges.set(f, deps);
+  }
+  return edges;
+}
+
+// The cycles of a graph, each as the path that closes it ("a -> b -> a").
+function findCycles(edges: Map<string, string[]>): string[] {
+  const done = new Set<string>();
+  const path: string[] = [];
+  const found: string[] = [];
+  const visit = (v: string): void => {
+    const at = path.indexOf(v);
+    if (at !== -1) {
+      found.push([...path.slice(at), v].join(" -> "));
+      return;
+    }
+    if (done.has(v) || !edges.has(v)) return;
+    path.push(v);
+    for (const w of edges.get(v)!) visit(w);
+    path.pop();
+    done.add(v);
+  };
+  for (const v of [...edges.keys()].sort()) visit(v);
+  return found;
+}
+
+describe("imports", () => {
+  it.each(steps.map((s) => ({ step: s, name: s.name })))(
+    "$name has no import cycle in src/",
+    ({ step }) => {
+      expect(findCycles(runtimeImports(`${step.dir}src/`))).toEqual([]);
+    },
+  );
+
+  it("sees a cycle when there is one", () => {
+    const edges = new Map([
+      ["a.ts", ["b.ts"]],
+      ["b.ts", ["c.ts"]],
+      ["c.ts", ["a.ts"]],
+    ]);
+    expect(findCycles(edges)).toEqual(["a.ts -> b.ts -> c.ts -> a.ts"]);
+  });
 });
