@@ -14,79 +14,21 @@
 // Each family of commands lives in commands/<family>.ts and exports its
 // rows; registering a family is one line in FAMILIES below. A handler
 // answers through c.out (resp.ts) and reports a command error by throwing
-// CommandError with Redis's exact text: the connection stays open.
+// CommandError with Redis's exact text: the connection stays open. What a
+// row is, and CommandError, live in command.ts: the families import that,
+// never this file, which imports them. What a family needs from the table
+// is handed to it here (COMMAND, in commands/server.ts, lists the table).
 
 import { log } from "@smallchat/shared/chatlib";
+import { type Command, CommandError, type CommandSpec, shown } from "./command.ts";
 import { connectionCommands } from "./commands/connection.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { pubsubCommands } from "./commands/pubsub.ts";
-import { serverCommands } from "./commands/server.ts";
+import { serverCommands, setCommandTable } from "./commands/server.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { WrongTypeError } from "./db.ts";
 import { errorReplies } from "./resp.ts";
 import { type Client, Server } from "./state.ts";
-
-export type Handler = (c: Client, argv: Buffer[]) => void;
-
-// Flags are Redis's names (COMMAND INFO shows them).
-export type Flag =
-  | "write"
-  | "readonly"
-  | "denyoom"
-  | "admin"
-  | "pubsub"
-  | "noscript"
-  | "loading"
-  | "stale"
-  | "fast"
-  | "no_auth"
-  | "no_multi"
-  | "allow_busy"
-  | "sentinel";
-
-export interface CommandSpec {
-  name: string; // Lowercase, as Redis prints it.
-  arity: number;
-  flags: Flag[];
-  handler?: Handler; // A container (CLIENT) has subcommands instead.
-  subcommands?: CommandSpec[];
-  // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
-  keys?: [number, number, number];
-  // For COMMAND DOCS and redis-cli's help and hints: Redis 7.0's texts.
-  group: string;
-  summary: string;
-  since: string;
-  complexity?: string;
-  tips?: string[]; // For COMMAND INFO: "nondeterministic_output", "request_policy:...".
-  syntax?: string; // The arguments, as a usage line (command-docs.ts).
-  history?: [string, string][]; // [version, what changed].
-  docFlags?: string[]; // "deprecated", "syscmd".
-  deprecatedSince?: string;
-  replacedBy?: string;
-  // Allowed while subscribed on a RESP2 connection.
-  pubsubContext?: boolean;
-  // ACL categories the flags and the group do not imply (COMMAND INFO
-  // derives the rest, see aclCategories() in commands/server.ts).
-  acl?: string[];
-}
-
-// What INFO commandstats shows for each command (Redis's calls,
-// microseconds, rejected_calls, failed_calls).
-export interface CommandStats {
-  calls: number;
-  usec: number;
-  rejectedCalls: number; // Refused before running: arity, context.
-  failedCalls: number; // Ran and answered an error.
-}
-
-export interface Command extends CommandSpec, CommandStats {
-  fullname: string; // "client|setname" for a subcommand.
-  sub: Map<string, Command> | null;
-}
-
-// A command error: `message` is the whole error line, code first
-// ("ERR ...", "WRONGTYPE ..."). The dispatcher sends it; the client stays.
-export class CommandError extends Error {}
 
 // The families. A new step adds one line here.
 const FAMILIES: CommandSpec[][] = [
@@ -110,6 +52,7 @@ export const commandTable = new Map<string, Command>();
 for (const family of FAMILIES) {
   for (const spec of family) commandTable.set(spec.name, build(spec, null));
 }
+setCommandTable(commandTable);
 
 // Every spelling of a command name seen so far ("GET", "get", "Get") ->
 // its entry, so that a lookup is one Map.get of the name as sent, without
@@ -164,13 +107,6 @@ export function lookupCommand(argv: Buffer[]): Command | null {
   return findByName(base.sub, argv[1]!) ?? null;
 }
 
-// printf("%.128s") of user bytes in an error line: at most `max` bytes,
-// and a NUL ends a C string.
-function shown(b: Buffer, max = 128): string {
-  const nul = b.indexOf(0);
-  return b.subarray(0, Math.min(max, nul === -1 ? b.length : nul)).toString("latin1");
-}
-
 function unknownCommandError(argv: Buffer[]): string {
   const base = findByName(commandTable, argv[0]!);
   if (base?.sub != null) {
@@ -181,29 +117,6 @@ function unknownCommandError(argv: Buffer[]): string {
     args += `'${shown(argv[i]!, 128 - args.length)}' `;
   }
   return `ERR unknown command '${shown(argv[0]!)}', with args beginning with: ${args}`;
-}
-
-export function arityError(name: string): CommandError {
-  return new CommandError(`ERR wrong number of arguments for '${name}' command`);
-}
-
-// Redis's addReplySubcommandSyntaxError(): a subcommand called the wrong
-// way where the table alone cannot tell (PUBSUB CHANNELS a b).
-export function subcommandSyntaxError(argv: Buffer[]): CommandError {
-  return new CommandError(
-    `ERR unknown subcommand or wrong number of arguments for '${shown(argv[1]!)}'. Try ${argv[0]!.toString("latin1").toUpperCase()} HELP.`,
-  );
-}
-
-// Redis's addReplyHelp(): what CLIENT HELP, PUBSUB HELP... answer, one
-// simple string per line, between a usage line and HELP's own entry.
-export function replyHelp(c: Client, argv: Buffer[], lines: string[]): void {
-  const name = argv[0]!.toString("latin1").toUpperCase();
-  c.out.array(lines.length + 3);
-  c.out.simple(`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
-  for (const line of lines) c.out.simple(line);
-  c.out.simple("HELP");
-  c.out.simple("    Prints this help.");
 }
 
 // Run one command for `c`: look it up, check it may run, call it, then

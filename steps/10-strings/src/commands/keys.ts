@@ -7,19 +7,13 @@
 // converted to milliseconds, SCAN's cursor and options. Pattern matching
 // is step 09's glob.ts, on the key's bytes.
 
-import { CommandError, type CommandSpec } from "../commands.ts";
+import { int64Arg, lower, SYNTAX_ERROR } from "../args.ts";
+import { CommandError, type CommandSpec } from "../command.ts";
 import { fromKey, type Key, type TypeName } from "../db.ts";
 import { globMatch } from "../glob.ts";
 import { INT64_MAX, INT64_MIN } from "../int64.ts";
 import { parseInteger } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
-import { int64Arg } from "./strings.ts";
-
-const SYNTAX_ERROR = "ERR syntax error";
-
-function lower(b: Buffer): string {
-  return b.toString("latin1").toLowerCase();
-}
 
 // C prints an argument with %s: it ends at the first NUL byte.
 function cString(b: Buffer): string {

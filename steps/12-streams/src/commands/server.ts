@@ -7,8 +7,8 @@
 
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { type Command, CommandError, type CommandSpec } from "../command.ts";
 import { parseSyntax, replyDocArgs } from "../command-docs.ts";
-import { type Command, CommandError, type CommandSpec, commandTable } from "../commands.ts";
 import type { Value } from "../db.ts";
 import { globMatch } from "../glob.ts";
 import { parseInt64 } from "../int64.ts";
@@ -18,6 +18,14 @@ import { MAX_ID, MIN_ID, type StreamEntry } from "../stream.ts";
 import { REDIS_VERSION } from "./connection.ts";
 
 /* ---- COMMAND ---- */
+
+// The command table, handed over by commands.ts once it is built: it
+// imports this family, so this family does not import it back.
+let commandTable: ReadonlyMap<string, Command> = new Map();
+
+export function setCommandTable(table: ReadonlyMap<string, Command>): void {
+  commandTable = table;
+}
 
 // ACL categories, in Redis's order. Most follow from the flags (write,
 // readonly, admin, fast, blocking) and from the group (a string command is

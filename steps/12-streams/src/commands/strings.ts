@@ -12,7 +12,8 @@
 // the key's expiry, while SET, GETSET and MSET drop it: a counter with a
 // TTL stays a counter with a TTL.
 
-import { CommandError, type CommandSpec } from "../commands.ts";
+import { int64Arg, lower, SYNTAX_ERROR } from "../args.ts";
+import { CommandError, type CommandSpec } from "../command.ts";
 import {
   addInt64,
   ERR_DECR_OVERFLOW,
@@ -25,19 +26,6 @@ import {
 } from "../int64.ts";
 import { keepArg } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
-
-const SYNTAX_ERROR = "ERR syntax error";
-
-function lower(b: Buffer): string {
-  return b.toString("latin1").toLowerCase();
-}
-
-// An argument that must be an int64 (INCRBY's increment, SET's EX).
-export function int64Arg(b: Buffer): bigint {
-  const n = parseInt64(b);
-  if (n === null) throw new CommandError(ERR_NOT_INTEGER);
-  return n;
-}
 
 /* ---- GET and SET ---- */
 

@@ -8,7 +8,7 @@
 // A client with at least one subscription is "subscribed": on RESP2 it may
 // then only (un)subscribe, PING and QUIT (commands.ts enforces that).
 
-import { type CommandSpec, replyHelp, subcommandSyntaxError } from "../commands.ts";
+import { type CommandSpec, replyHelp, subcommandSyntaxError } from "../command.ts";
 import { globMatch } from "../glob.ts";
 import { nameOf } from "../pubsub.ts";
 import { type Client, Server } from "../state.ts";
