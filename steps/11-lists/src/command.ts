@@ -26,7 +26,8 @@ export type Flag =
   | "no_auth"
   | "no_multi"
   | "allow_busy"
-  | "sentinel";
+  | "sentinel"
+  | "blocking";
 
 export interface CommandSpec {
   name: string; // Lowercase, as Redis prints it.

@@ -26,7 +26,10 @@ export type Flag =
   | "no_auth"
   | "no_multi"
   | "allow_busy"
-  | "sentinel";
+  | "skip_slowlog"
+  | "sentinel"
+  | "blocking"
+  | "movablekeys"; // Its keys are found by parsing it (XREAD ... STREAMS k1 k2).
 
 export interface CommandSpec {
   name: string; // Lowercase, as Redis prints it.

@@ -15,73 +15,23 @@
 // with a callback that the blocking manager (blocking.ts) calls when one
 // of the keys has been written to, after the writing command finished.
 
-import { arityError, CommandError, type CommandSpec } from "../commands.ts";
+import { intArg, lower, SYNTAX_ERROR, timeoutArg } from "../args.ts";
+import { arityError, CommandError, type CommandSpec } from "../command.ts";
 import { fromKey, type Key, WrongTypeError } from "../db.ts";
-import {
-  ERR_NOT_INTEGER,
-  INT64_MIN,
-  type LongDouble,
-  parseInt64,
-  parseLongDouble,
-} from "../int64.ts";
+import { ERR_NOT_INTEGER, INT64_MIN, parseInt64 } from "../int64.ts";
 import { List } from "../list.ts";
 import { keepArg } from "../resp.ts";
 import { blockForKeys, type Client, Server } from "../state.ts";
 
-const SYNTAX_ERROR = "ERR syntax error";
-
 type End = "left" | "right";
 
 /* ============================ Helpers ===================================== */
-
-function lower(b: Buffer): string {
-  return b.toString("latin1").toLowerCase();
-}
-
-// A 64-bit integer argument (an index, a count), as a JS number: beyond
-// 2^53 it loses digits, but every such value is out of range of any list
-// and clamps the same way.
-function intArg(b: Buffer): number {
-  const n = parseInt64(b);
-  if (n === null) throw new CommandError(ERR_NOT_INTEGER);
-  return Number(n);
-}
 
 // LEFT or RIGHT, any case (LMOVE, BLMOVE).
 function endArg(b: Buffer): End {
   const s = lower(b);
   if (s === "left" || s === "right") return s;
   throw new CommandError(SYNTAX_ERROR);
-}
-
-// A blocking command's timeout: seconds as a float (0.1 is 100 ms), 0 for
-// ever. Redis's getTimeoutFromObjectOrReply() computes ceil(seconds *
-// 1000) in a long double and casts it to a 64-bit integer, so a timeout
-// too big for that wraps negative ("1e400", "inf" are "negative"), and a
-// tiny one rounds up to 1 ms. Returns the deadline: ms since the epoch, or
-// 0 for none.
-function timeoutArg(b: Buffer): number {
-  const v = parseLongDouble(b);
-  if (v === null) throw new CommandError("ERR timeout is not a float or out of range");
-  const ms = ceilMillis(v);
-  if (ms < 0n || ms >= 2n ** 63n) throw new CommandError("ERR timeout is negative");
-  return ms === 0n ? 0 : Server.commandTime + Number(ms);
-}
-
-// ceil(v * 1000) of a LongDouble, exactly; -1n for an infinity.
-function ceilMillis(v: LongDouble): bigint {
-  if (v.kind === "inf") return -1n;
-  const x = v.sig * 1000n;
-  let q: bigint;
-  if (v.exp >= 0) q = x << BigInt(v.exp);
-  else {
-    const shift = BigInt(-v.exp);
-    q = x >> shift;
-    // The ceiling of a positive value rounds a remainder up; of a negative
-    // one it truncates towards zero (-0.1 ms is 0: wait for ever).
-    if (!v.negative && (x & ((1n << shift) - 1n)) !== 0n) q += 1n;
-  }
-  return v.negative ? -q : q;
 }
 
 // The list at key, undefined if there is none; WRONGTYPE for other types.
