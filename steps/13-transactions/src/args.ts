@@ -3,9 +3,10 @@
 // Every family parses its options the way Redis does: a word matches in
 // any case ("ex", "EX", "Ex"), a number must be a signed 64-bit integer
 // by Redis's rules (int64.ts), a blocking command's timeout is seconds as
-// a float, and an option that is not there is the one "syntax error".
-// They live here once, so every family answers in the same words, and no
-// family imports another to borrow a helper.
+// a float (BLPOP) or milliseconds as an integer (XREAD BLOCK), and an
+// option that is not there is the one "syntax error". They live here once,
+// so every family answers in the same words, and no family imports
+// another to borrow a helper.
 
 import { CommandError } from "./command.ts";
 import { ERR_NOT_INTEGER, type LongDouble, parseInt64, parseLongDouble } from "./int64.ts";
@@ -27,10 +28,11 @@ export function int64Arg(b: Buffer): bigint {
 
 // A 64-bit integer argument (an index, a count), as a JS number: beyond
 // 2^53 it loses digits, but every such value is out of range of any list
-// and clamps the same way.
-export function intArg(b: Buffer): number {
+// or stream and clamps the same way. Redis's getLongLongFromObjectOrReply():
+// its text, or the command's own (XCLAIM's IDLE), when it is not one.
+export function intArg(b: Buffer, message = ERR_NOT_INTEGER): number {
   const n = parseInt64(b);
-  if (n === null) throw new CommandError(ERR_NOT_INTEGER);
+  if (n === null) throw new CommandError(message);
   return Number(n);
 }
 
@@ -62,4 +64,13 @@ function ceilMillis(v: LongDouble): bigint {
     if (!v.negative && (x & ((1n << shift) - 1n)) !== 0n) q += 1n;
   }
   return v.negative ? -q : q;
+}
+
+// XREAD's BLOCK: milliseconds as an integer, 0 for ever. Returns the
+// milliseconds, not a deadline.
+export function blockMillisArg(b: Buffer): number {
+  const t = parseInt64(b);
+  if (t === null) throw new CommandError("ERR timeout is not an integer or out of range");
+  if (t < 0n) throw new CommandError("ERR timeout is negative");
+  return Number(t);
 }

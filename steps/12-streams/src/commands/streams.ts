@@ -14,7 +14,8 @@
 // strings (one character per byte, see db.ts) and turned back into the
 // same bytes when replied or put in an error line.
 
-import { CommandError, type CommandSpec } from "../commands.ts";
+import { blockMillisArg, intArg, lower, SYNTAX_ERROR } from "../args.ts";
+import { CommandError, type CommandSpec } from "../command.ts";
 import { type Key, toKey } from "../db.ts";
 import { parseInt64 } from "../int64.ts";
 import { keepArg, type ReplyWriter } from "../resp.ts";
@@ -43,13 +44,6 @@ import {
   type XaddId,
 } from "../stream.ts";
 
-const SYNTAX_ERROR = "ERR syntax error";
-const NOT_INTEGER = "ERR value is not an integer or out of range";
-
-function lower(b: Buffer): string {
-  return b.toString("latin1").toLowerCase();
-}
-
 // Bytes as the latin1 string the stream module keeps names and IDs in.
 function str(b: Buffer): string {
   return b.toString("latin1");
@@ -73,14 +67,6 @@ function checked<T>(f: () => T): T {
 
 const id = (arg: Buffer, parse: (s: string) => StreamId): StreamId =>
   checked(() => parse(str(arg)));
-
-// getLongLongFromObjectOrReply(): an int64, with Redis's text (or the
-// command's own) when it is not one.
-function longArg(b: Buffer, message = NOT_INTEGER): number {
-  const n = parseInt64(b);
-  if (n === null) throw new CommandError(message);
-  return Number(n);
-}
 
 function streamAt(key: Buffer): Stream | undefined {
   return Server.db.get(key, "stream");
@@ -170,7 +156,7 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddOrTrimArgs {
         i++;
       }
       if (opt === "maxlen") {
-        maxlen = longArg(argv[i + 1]!);
+        maxlen = intArg(argv[i + 1]!);
         if (maxlen < 0) throw new CommandError("ERR The MAXLEN argument must be >= 0.");
       } else {
         minid = id(argv[i + 1]!, parseStrictId);
@@ -178,7 +164,7 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddOrTrimArgs {
       i++;
       strategy = opt;
     } else if (opt === "limit" && more) {
-      limit = longArg(argv[i + 1]!);
+      limit = intArg(argv[i + 1]!);
       if (limit < 0) throw new CommandError("ERR The LIMIT argument must be >= 0.");
       limitGiven = true;
       i++;
@@ -271,7 +257,7 @@ function xrangeGeneric(c: Client, argv: Buffer[], rev: boolean): void {
   let count = -1;
   for (let j = 4; j < argv.length; j++) {
     if (lower(argv[j]!) === "count" && j + 1 < argv.length) {
-      count = Math.max(0, longArg(argv[++j]!));
+      count = Math.max(0, intArg(argv[++j]!));
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }
@@ -338,12 +324,9 @@ function parseRead(argv: Buffer[], group: boolean): ReadRequest {
     const opt = lower(argv[i]!);
     if (opt === "block" && more) {
       i++;
-      const t = parseInt64(argv[i]!);
-      if (t === null) throw new CommandError("ERR timeout is not an integer or out of range");
-      if (t < 0n) throw new CommandError("ERR timeout is negative");
-      req.block = Number(t);
+      req.block = blockMillisArg(argv[i]!);
     } else if (opt === "count" && more) {
-      req.count = Math.max(0, longArg(argv[++i]!));
+      req.count = Math.max(0, intArg(argv[++i]!));
     } else if (opt === "streams" && more) {
       streamsArg = i + 1;
       const rest = argv.length - streamsArg;
@@ -555,7 +538,7 @@ function xgroupTarget(
 }
 
 function entriesReadArg(b: Buffer): number {
-  const n = longArg(b);
+  const n = intArg(b);
   if (n < 0 && n !== -1) throw new CommandError("ERR value for ENTRIESREAD must be positive or -1");
   return n;
 }
@@ -670,11 +653,11 @@ function xpending(c: Client, argv: Buffer[]): void {
   if (n >= 6) {
     let at = 3;
     if (lower(argv[3]!) === "idle") {
-      minIdle = longArg(argv[4]!);
+      minIdle = intArg(argv[4]!);
       if (n < 8) throw new CommandError(SYNTAX_ERROR);
       at += 2;
     }
-    count = Math.max(0, longArg(argv[at + 2]!));
+    count = Math.max(0, intArg(argv[at + 2]!));
     start = id(argv[at]!, parseRangeStart);
     end = id(argv[at + 1]!, parseRangeEnd);
     if (at + 3 < n) consumer = str(argv[at + 3]!);
@@ -719,7 +702,7 @@ function xpending(c: Client, argv: Buffer[]): void {
 // argument stops parsing as one; what follows must be options.
 function xclaim(c: Client, argv: Buffer[]): void {
   const g = groupOrNoGroup(argv[1]!, argv[2]!);
-  const minIdle = Math.max(0, longArg(argv[4]!, "ERR Invalid min-idle-time argument for XCLAIM"));
+  const minIdle = Math.max(0, intArg(argv[4]!, "ERR Invalid min-idle-time argument for XCLAIM"));
   const ids: StreamId[] = [];
   let j = 5;
   for (; j < argv.length; j++) {
@@ -736,13 +719,13 @@ function xclaim(c: Client, argv: Buffer[]): void {
     if (opt === "force") opts.force = true;
     else if (opt === "justid") opts.justId = true;
     else if (opt === "idle" && more) {
-      opts.idle = longArg(argv[++j]!, "ERR Invalid IDLE option argument for XCLAIM");
+      opts.idle = intArg(argv[++j]!, "ERR Invalid IDLE option argument for XCLAIM");
       opts.time = undefined;
     } else if (opt === "time" && more) {
-      opts.time = longArg(argv[++j]!, "ERR Invalid TIME option argument for XCLAIM");
+      opts.time = intArg(argv[++j]!, "ERR Invalid TIME option argument for XCLAIM");
       opts.idle = undefined;
     } else if (opt === "retrycount" && more) {
-      opts.retryCount = longArg(argv[++j]!, "ERR Invalid RETRYCOUNT option argument for XCLAIM");
+      opts.retryCount = intArg(argv[++j]!, "ERR Invalid RETRYCOUNT option argument for XCLAIM");
     } else if (opt === "lastid" && more) {
       opts.lastId = id(argv[++j]!, parseStrictId);
     } else {
@@ -762,7 +745,7 @@ function xclaim(c: Client, argv: Buffer[]): void {
 function xautoclaim(c: Client, argv: Buffer[]): void {
   const minIdle = Math.max(
     0,
-    longArg(argv[4]!, "ERR Invalid min-idle-time argument for XAUTOCLAIM"),
+    intArg(argv[4]!, "ERR Invalid min-idle-time argument for XAUTOCLAIM"),
   );
   const start = id(argv[5]!, parseRangeStart);
   let count = 100;
@@ -821,7 +804,7 @@ function xinfoStream(c: Client, argv: Buffer[]): void {
   let count = 10; // Redis's default, so that FULL of a huge stream stays bounded.
   if (argv.length === 6) {
     if (lower(argv[4]!) !== "count") throw syntax;
-    count = Math.max(0, longArg(argv[5]!)); // 0 (or less): everything.
+    count = Math.max(0, intArg(argv[5]!)); // 0 (or less): everything.
   } else if (argv.length !== 4) {
     throw syntax;
   }
