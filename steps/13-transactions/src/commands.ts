@@ -17,7 +17,8 @@
 // CommandError with Redis's exact text: the connection stays open. What a
 // row is, and CommandError, live in command.ts: the families import that,
 // never this file, which imports them. What a family needs from the table
-// is handed to it here (COMMAND, in commands/server.ts, lists the table).
+// is handed to it here (COMMAND, in commands/server.ts, lists the table;
+// EXEC, in multi.ts, runs its queue through call()).
 
 import { log } from "@smallchat/shared/chatlib";
 import { type Command, CommandError, type CommandSpec, shown } from "./command.ts";
@@ -29,7 +30,7 @@ import { serverCommands, setCommandTable } from "./commands/server.ts";
 import { streamCommands } from "./commands/streams.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { WrongTypeError } from "./db.ts";
-import { queueCommand, rejectInTransaction, transactionCommands } from "./multi.ts";
+import { queueCommand, rejectInTransaction, setCall, transactionCommands } from "./multi.ts";
 import { errorReplies } from "./resp.ts";
 import { type Client, Server } from "./state.ts";
 
@@ -59,6 +60,7 @@ for (const family of FAMILIES) {
   for (const spec of family) commandTable.set(spec.name, build(spec, null));
 }
 setCommandTable(commandTable);
+setCall(call);
 
 // Every spelling of a command name seen so far ("GET", "get", "Get") ->
 // its entry, so that a lookup is one Map.get of the name as sent, without

@@ -13,9 +13,6 @@
 // memory. Last, the watch index itself: a write looks only at the watchers
 // of its key, and a client's watches leave with it.
 
-// The command table first: it imports every family, and a family imported
-// before it would find the table half built (an import cycle).
-import "../src/commands.ts";
 import net from "node:net";
 import { serverForAllTests } from "@smallchat/test/harness";
 import { redisForAllTests } from "@smallchat/test/redis";

@@ -40,7 +40,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { log } from "@smallchat/shared/chatlib";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./command.ts";
 import { fromKey, type Key, toKey } from "./db.ts";
 import type { List } from "./list.ts";
 import { type Client, Server } from "./state.ts";

@@ -35,9 +35,22 @@
 // O(keys it watched). Redis keeps the same pair (db->watched_keys and
 // c->watched_keys).
 
-import { type Command, CommandError, type CommandSpec, call } from "./commands.ts";
+import { type Command, CommandError, type CommandSpec } from "./command.ts";
 import { type Db, type Key, type KeyEvent, toKey } from "./db.ts";
 import { type Client, closeAsap, Server } from "./state.ts";
+
+// The dispatcher's call() (commands.ts), which EXEC runs its queue
+// through. commands.ts imports this file (MULTI's queueing is a check of
+// its processCommand()), so it hands call() over when it builds the table
+// instead of this file importing it back.
+type Call = (c: Client, cmd: Command, argv: Buffer[]) => void;
+let call: Call = () => {
+  throw new Error("EXEC before commands.ts handed over call()");
+};
+
+export function setCall(f: Call): void {
+  call = f;
+}
 
 /* ============================ The client's state ========================== */
 

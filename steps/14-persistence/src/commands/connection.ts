@@ -6,7 +6,7 @@
 // here touches data: these are what a client library sends before anything
 // else, so they decide whether it connects at all.
 
-import { arityError, CommandError, type CommandSpec, replyHelp } from "../commands.ts";
+import { arityError, CommandError, type CommandSpec, replyHelp } from "../command.ts";
 import { parseInteger } from "../resp.ts";
 import { type Client, closeAfterReply, closeAsap, Server } from "../state.ts";
 
