@@ -1,12 +1,12 @@
 // args.ts -- reading a command's arguments: option words, integers, timeouts, the syntax error.
 //
 // Every family parses its options the way Redis does: a word matches in
-// any case ("ex", "EX", "Ex"), a number must be a signed 64-bit integer
-// by Redis's rules (int64.ts), a blocking command's timeout is seconds as
-// a float (BLPOP) or milliseconds as an integer (XREAD BLOCK), and an
-// option that is not there is the one "syntax error". They live here once,
-// so every family answers in the same words, and no family imports
-// another to borrow a helper.
+// any case ("setname", "SETNAME", "SetName"), a number must be a signed
+// 64-bit integer by Redis's rules (int64.ts), a blocking command's timeout
+// is seconds as a float (BLPOP) or milliseconds as an integer (XREAD
+// BLOCK), and an option that is not there is the one "syntax error". They
+// live here once, so every family answers in the same words, and no family
+// imports another to borrow a helper.
 
 import { CommandError } from "./command.ts";
 import { ERR_NOT_INTEGER, type LongDouble, parseInt64, parseLongDouble } from "./int64.ts";

@@ -6,6 +6,7 @@
 // here touches data: these are what a client library sends before anything
 // else, so they decide whether it connects at all.
 
+import { lower, SYNTAX_ERROR } from "../args.ts";
 import { arityError, CommandError, type CommandSpec, replyHelp } from "../command.ts";
 import { parseInteger } from "../resp.ts";
 import { type Client, closeAfterReply, closeAsap, Server } from "../state.ts";
@@ -91,7 +92,7 @@ function authenticate(c: Client, user: Buffer, pass: Buffer): boolean {
 
 // AUTH [username] password.
 function auth(c: Client, argv: Buffer[]): void {
-  if (argv.length > 3) throw new CommandError("ERR syntax error");
+  if (argv.length > 3) throw new CommandError(SYNTAX_ERROR);
   if (argv.length === 2 && Server.config.requirepass === null) {
     throw new CommandError(
       "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
@@ -120,7 +121,7 @@ function hello(c: Client, argv: Buffer[]): void {
   }
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - 1 - j;
-    const opt = argv[j]!.toString("latin1").toLowerCase();
+    const opt = lower(argv[j]!);
     if (opt === "auth" && more >= 2) {
       if (!authenticate(c, argv[j + 1]!, argv[j + 2]!)) throw new CommandError(WRONGPASS);
       j += 2;
@@ -175,7 +176,7 @@ export function clientInfoLine(c: Client, now: number): string {
 }
 
 function clientList(c: Client, argv: Buffer[]): void {
-  if (argv.length !== 2) throw new CommandError("ERR syntax error");
+  if (argv.length !== 2) throw new CommandError(SYNTAX_ERROR);
   const now = Date.now();
   let text = "";
   for (const other of Server.clients.values()) text += clientInfoLine(other, now);
@@ -217,9 +218,9 @@ function clientKill(c: Client, argv: Buffer[]): void {
   let type: string | null = null;
   let skipMe = true;
   for (let j = 2; j < argv.length; j += 2) {
-    const opt = argv[j]!.toString("latin1").toLowerCase();
+    const opt = lower(argv[j]!);
     const value = argv[j + 1];
-    if (value === undefined) throw new CommandError("ERR syntax error");
+    if (value === undefined) throw new CommandError(SYNTAX_ERROR);
     const text = value.toString("latin1");
     if (opt === "id") {
       const n = parseInteger(value, 0, value.length);
@@ -238,10 +239,10 @@ function clientKill(c: Client, argv: Buffer[]): void {
       if (text !== "default") throw new CommandError(`ERR No such user '${text}'`);
     } else if (opt === "skipme") {
       const yn = text.toLowerCase();
-      if (yn !== "yes" && yn !== "no") throw new CommandError("ERR syntax error");
+      if (yn !== "yes" && yn !== "no") throw new CommandError(SYNTAX_ERROR);
       skipMe = yn === "yes";
     } else {
-      throw new CommandError("ERR syntax error");
+      throw new CommandError(SYNTAX_ERROR);
     }
   }
   let killed = 0;
@@ -330,14 +331,14 @@ function time(c: Client): void {
 function shutdown(c: Client, argv: Buffer[]): void {
   const opts = new Set<string>();
   for (const a of argv.slice(1)) {
-    const opt = a.toString("latin1").toLowerCase();
+    const opt = lower(a);
     if (!["nosave", "save", "now", "force", "abort"].includes(opt)) {
-      throw new CommandError("ERR syntax error");
+      throw new CommandError(SYNTAX_ERROR);
     }
     opts.add(opt);
   }
   if ((opts.has("abort") && opts.size > 1) || (opts.has("save") && opts.has("nosave"))) {
-    throw new CommandError("ERR syntax error");
+    throw new CommandError(SYNTAX_ERROR);
   }
   if (opts.has("abort")) throw new CommandError("ERR No shutdown in progress.");
   Server.shutdownAsap = `SHUTDOWN by client ${c.id}`;

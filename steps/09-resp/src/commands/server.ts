@@ -8,6 +8,7 @@
 
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { lower, SYNTAX_ERROR } from "../args.ts";
 import { type Command, CommandError, type CommandSpec } from "../command.ts";
 import { parseSyntax, replyDocArgs } from "../command-docs.ts";
 import { globMatch } from "../glob.ts";
@@ -199,7 +200,7 @@ function replyCommandDocs(c: Client, cmd: Command): void {
 // "get" or "config|get", any case, as COMMAND INFO and DOCS name them.
 // One level of subcommands only, as in Redis: "a|b|c" is nothing.
 function lookup(name: Buffer): Command | undefined {
-  const parts = name.toString("latin1").toLowerCase().split("|");
+  const parts = lower(name).split("|");
   if (parts.length > 2) return undefined;
   const cmd = commandTable.get(parts[0]!);
   return parts.length === 1 ? cmd : cmd?.sub?.get(parts[1]!);
@@ -256,16 +257,16 @@ function commandList(c: Client, argv: Buffer[]): void {
   let keep: (cmd: Command) => boolean = () => true;
   if (argv.length > 2) {
     const by = argv[3]?.toString("latin1").toLowerCase();
-    if (argv.length !== 5 || argv[2]!.toString("latin1").toLowerCase() !== "filterby") {
-      throw new CommandError("ERR syntax error");
+    if (argv.length !== 5 || lower(argv[2]!) !== "filterby") {
+      throw new CommandError(SYNTAX_ERROR);
     }
     const arg = argv[4]!;
     if (by === "module") keep = () => false;
     else if (by === "aclcat") {
-      const cat = arg.toString("latin1").toLowerCase();
+      const cat = lower(arg);
       keep = (cmd) => aclCategories(cmd).includes(cat);
     } else if (by === "pattern") keep = (cmd) => globMatch(arg, Buffer.from(cmd.fullname), true);
-    else throw new CommandError("ERR syntax error");
+    else throw new CommandError(SYNTAX_ERROR);
   }
   const names = allCommands()
     .filter(keep)
@@ -471,7 +472,7 @@ function configGet(c: Client, argv: Buffer[]): void {
 // Every name is checked first, then every value; a value refused leaves
 // the parameters set before it as they were.
 function configSet(c: Client, argv: Buffer[]): void {
-  if (argv.length % 2 !== 0) throw new CommandError("ERR syntax error");
+  if (argv.length % 2 !== 0) throw new CommandError(SYNTAX_ERROR);
   const failed = (name: string, why: string) =>
     new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
   const changes: [ConfigParam, string][] = [];
@@ -731,7 +732,7 @@ const SECTIONS: [string, string][] = [
 // INFO [section ...]: each named section once, in Redis's order; a name
 // it does not know adds nothing.
 function info(c: Client, argv: Buffer[]): void {
-  const wanted = new Set(argv.slice(1).map((a) => a.toString("latin1").toLowerCase()));
+  const wanted = new Set(argv.slice(1).map((a) => lower(a)));
   const all = wanted.has("all") || wanted.has("everything");
   const defaults = wanted.size === 0 || wanted.has("default");
   const parts: string[] = [];
@@ -749,10 +750,10 @@ function info(c: Client, argv: Buffer[]): void {
 // FLUSHALL/FLUSHDB [ASYNC|SYNC]. Naive on purpose: there is no keyspace,
 // so there is nothing to flush and DBSIZE is always 0. Step 10 fixes this.
 function flush(c: Client, argv: Buffer[]): void {
-  if (argv.length > 2) throw new CommandError("ERR syntax error");
+  if (argv.length > 2) throw new CommandError(SYNTAX_ERROR);
   if (argv.length === 2) {
-    const mode = argv[1]!.toString("latin1").toLowerCase();
-    if (mode !== "async" && mode !== "sync") throw new CommandError("ERR syntax error");
+    const mode = lower(argv[1]!);
+    if (mode !== "async" && mode !== "sync") throw new CommandError(SYNTAX_ERROR);
   }
   c.out.ok();
 }

@@ -7,6 +7,7 @@
 
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { lower, SYNTAX_ERROR } from "../args.ts";
 import { type Command, CommandError, type CommandSpec } from "../command.ts";
 import { parseSyntax, replyDocArgs } from "../command-docs.ts";
 import type { Value } from "../db.ts";
@@ -201,7 +202,7 @@ function replyCommandDocs(c: Client, cmd: Command): void {
 // "get" or "config|get", any case, as COMMAND INFO and DOCS name them.
 // One level of subcommands only, as in Redis: "a|b|c" is nothing.
 function lookup(name: Buffer): Command | undefined {
-  const parts = name.toString("latin1").toLowerCase().split("|");
+  const parts = lower(name).split("|");
   if (parts.length > 2) return undefined;
   const cmd = commandTable.get(parts[0]!);
   return parts.length === 1 ? cmd : cmd?.sub?.get(parts[1]!);
@@ -258,16 +259,16 @@ function commandList(c: Client, argv: Buffer[]): void {
   let keep: (cmd: Command) => boolean = () => true;
   if (argv.length > 2) {
     const by = argv[3]?.toString("latin1").toLowerCase();
-    if (argv.length !== 5 || argv[2]!.toString("latin1").toLowerCase() !== "filterby") {
-      throw new CommandError("ERR syntax error");
+    if (argv.length !== 5 || lower(argv[2]!) !== "filterby") {
+      throw new CommandError(SYNTAX_ERROR);
     }
     const arg = argv[4]!;
     if (by === "module") keep = () => false;
     else if (by === "aclcat") {
-      const cat = arg.toString("latin1").toLowerCase();
+      const cat = lower(arg);
       keep = (cmd) => aclCategories(cmd).includes(cat);
     } else if (by === "pattern") keep = (cmd) => globMatch(arg, Buffer.from(cmd.fullname), true);
-    else throw new CommandError("ERR syntax error");
+    else throw new CommandError(SYNTAX_ERROR);
   }
   const names = allCommands()
     .filter(keep)
@@ -473,7 +474,7 @@ function configGet(c: Client, argv: Buffer[]): void {
 // Every name is checked first, then every value; a value refused leaves
 // the parameters set before it as they were.
 function configSet(c: Client, argv: Buffer[]): void {
-  if (argv.length % 2 !== 0) throw new CommandError("ERR syntax error");
+  if (argv.length % 2 !== 0) throw new CommandError(SYNTAX_ERROR);
   const failed = (name: string, why: string) =>
     new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
   const changes: [ConfigParam, string][] = [];
@@ -742,7 +743,7 @@ const SECTIONS: [string, string][] = [
 // INFO [section ...]: each named section once, in Redis's order; a name
 // it does not know adds nothing.
 function info(c: Client, argv: Buffer[]): void {
-  const wanted = new Set(argv.slice(1).map((a) => a.toString("latin1").toLowerCase()));
+  const wanted = new Set(argv.slice(1).map((a) => lower(a)));
   const all = wanted.has("all") || wanted.has("everything");
   const defaults = wanted.size === 0 || wanted.has("default");
   const parts: string[] = [];
@@ -807,13 +808,13 @@ function averageOf<T>(items: readonly T[], weigh: (item: T) => number): number {
 function memoryUsage(c: Client, argv: Buffer[]): void {
   let samples = 5;
   for (let j = 3; j < argv.length; j++) {
-    if (argv[j]!.toString("latin1").toLowerCase() === "samples" && j + 1 < argv.length) {
+    if (lower(argv[j]!) === "samples" && j + 1 < argv.length) {
       const n = parseInt64(argv[++j]!);
       if (n === null) throw new CommandError("ERR value is not an integer or out of range");
-      if (n < 0n) throw new CommandError("ERR syntax error");
+      if (n < 0n) throw new CommandError(SYNTAX_ERROR);
       samples = Number(n);
     } else {
-      throw new CommandError("ERR syntax error");
+      throw new CommandError(SYNTAX_ERROR);
     }
   }
   const v = Server.db.lookup(argv[2]!);
@@ -846,13 +847,13 @@ const MEMORY_HELP = [
 // FLUSHALL/FLUSHDB [ASYNC|SYNC]: drop every key. ASYNC frees the memory in
 // a background thread in Redis; here both free it now.
 function flush(c: Client, argv: Buffer[]): void {
-  if (argv.length > 2) throw new CommandError("ERR syntax error");
+  if (argv.length > 2) throw new CommandError(SYNTAX_ERROR);
   if (argv.length === 2) {
-    const mode = argv[1]!.toString("latin1").toLowerCase();
-    if (mode !== "async" && mode !== "sync") throw new CommandError("ERR syntax error");
+    const mode = lower(argv[1]!);
+    if (mode !== "async" && mode !== "sync") throw new CommandError(SYNTAX_ERROR);
   }
   // FLUSHALL empties every database, FLUSHDB only the caller's.
-  if (argv[0]!.toString("latin1").toLowerCase() === "flushall") {
+  if (lower(argv[0]!) === "flushall") {
     for (const db of Server.dbs) db.flush();
   } else {
     Server.db.flush();

@@ -85,7 +85,7 @@ function pushCommand(end: End, onlyIfExists: boolean) {
 // the key is missing (count 0 included, as in Redis).
 function popCommand(end: End) {
   return (c: Client, argv: Buffer[]): void => {
-    if (argv.length > 3) throw arityError(argv[0]!.toString("latin1").toLowerCase());
+    if (argv.length > 3) throw arityError(lower(argv[0]!));
     let count = -1;
     if (argv.length === 3) {
       const n = parseInt64(argv[2]!);
