@@ -716,13 +716,13 @@ export function startRewrite(): boolean {
     written: 0,
   };
   log("Background append only file rewriting started");
-  setImmediate(rewriteSlice);
+  const r = rw;
+  setImmediate(() => rewriteSlice(r));
   return true;
 }
 
-function rewriteSlice(): void {
-  const r = rw;
-  if (r === null) return;
+function rewriteSlice(r: RewriteJob): void {
+  if (rw !== r) return; // Dropped meanwhile (a SWAPDB restarted the rewrite).
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const chunks: Buffer[] = [];
@@ -750,8 +750,9 @@ function rewriteSlice(): void {
   r.stallMax = Math.max(r.stallMax, performance.now() - t0);
   const cpu = process.cpuUsage(cpu0);
   r.cpuMax = Math.max(r.cpuMax, (cpu.user + cpu.system) / 1000);
-  if (r.db < Server.dbs.length) setImmediate(rewriteSlice);
-  else fs.fsync(r.fd, (err) => (err ? failRewrite(r, err) : finishRewrite(r)));
+  if (r.db < Server.dbs.length) setImmediate(() => rewriteSlice(r));
+  // A SWAPDB may restart the rewrite while this fsync runs: then it is not ours.
+  else fs.fsync(r.fd, (err) => rw === r && (err ? failRewrite(r, err) : finishRewrite(r)));
 }
 
 function failRewrite(r: RewriteJob, err: Error): void {
@@ -775,7 +776,6 @@ function restartRewrite(r: RewriteJob): void {
 }
 
 function finishRewrite(r: RewriteJob): void {
-  if (rw !== r) return;
   fs.closeSync(r.fd);
   flushAof();
   const base = filePath(r.base.name);
