@@ -124,13 +124,13 @@ const filePath = (name: string): string => path.join(dirPath(), name);
 
 /* ============================ What to log =================================
  * call() (commands.ts) brackets every command with beginCommand() and
- * endCommand(). Meanwhile the keyspace's event hook tells us whether the
- * command changed anything (a "dirty" write) and which keys. A command
- * that changed nothing is not logged. One that did is logged through its
- * rewrite, if REWRITES has one, else as it was sent. Commands run by one
- * EXEC, or a lazily expired key's DEL and the command that found it, form
- * one unit: Redis 7.0 wraps a unit of more than one command in
- * MULTI ... EXEC so that loading applies it whole or not at all.
+ * endCommand(). Meanwhile the databases' event hooks tell us whether the
+ * command changed anything (a "dirty" write), which keys, and in which
+ * database. A command that changed nothing is not logged. One that did is
+ * logged through its rewrite, if REWRITES has one, else as it was sent.
+ * Commands run by one EXEC, or a lazily expired key's DEL and the command
+ * that found it, form one unit: Redis 7.0 wraps a unit of more than one
+ * command in MULTI ... EXEC so that loading applies it whole or not at all.
  * ======================================================================== */
 
 type Argv = (Buffer | string)[];
@@ -197,10 +197,8 @@ export function endCommand(c: Client, argv: Buffer[], mark: Mark): void {
 // one logged (commitUnit), as Redis does.
 function logAs(c: Client, argv: Buffer[], keys: InDb<Key>[]): void {
   const name = argv[0]!.toString("latin1").toLowerCase();
-  const cmds = REWRITES[name]?.(
-    argv,
-    keys.map((k) => k.it),
-  ) ?? [argv];
+  const names = keys.map((k) => k.it);
+  const cmds = REWRITES[name]?.(argv, names) ?? [argv];
   for (const it of cmds) unit.push({ db: c.db, it });
 }
 
