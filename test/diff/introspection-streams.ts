@@ -96,7 +96,7 @@ const cases: DiffCase[] = [
     },
   },
   {
-    name: "XINFO STREAM FULL: argument errors; XINFO HELP",
+    name: "XINFO STREAM FULL: argument errors; XINFO HELP, XGROUP HELP",
     actions: cmds(
       ["FLUSHALL"],
       ["XINFO", "STREAM", "missing", "FULL", "bogus"],
@@ -112,6 +112,8 @@ const cases: DiffCase[] = [
       ["XINFO", "STREAM", "str", "FULL"],
       ["XINFO", "HELP"],
       ["xinfo", "help", "x"],
+      ["XGROUP", "HELP"],
+      ["xgroup", "help", "x"],
     ),
   },
   {

@@ -41,7 +41,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { log } from "@smallchat/shared/chatlib";
 import type { CommandSpec } from "./command.ts";
-import { fromKey, type Key, toKey } from "./db.ts";
+import { type Db, fromKey, type Key, toKey } from "./db.ts";
 import type { List } from "./list.ts";
 import { type Client, Server } from "./state.ts";
 import { formatId, MAX_ID, MIN_ID, type Stream } from "./stream.ts";
@@ -124,39 +124,50 @@ const filePath = (name: string): string => path.join(dirPath(), name);
 
 /* ============================ What to log =================================
  * call() (commands.ts) brackets every command with beginCommand() and
- * endCommand(). Meanwhile the keyspace's event hook tells us whether the
- * command changed anything (a "dirty" write) and which keys. A command
- * that changed nothing is not logged. One that did is logged through its
- * rewrite, if REWRITES has one, else as it was sent. Commands run by one
- * EXEC, or a lazily expired key's DEL and the command that found it, form
- * one unit: Redis 7.0 wraps a unit of more than one command in
- * MULTI ... EXEC so that loading applies it whole or not at all.
+ * endCommand(). Meanwhile the databases' event hooks tell us whether the
+ * command changed anything (a "dirty" write), which keys, and in which
+ * database. A command that changed nothing is not logged. One that did is
+ * logged through its rewrite, if REWRITES has one, else as it was sent.
+ * Commands run by one EXEC, or a lazily expired key's DEL and the command
+ * that found it, form one unit: Redis 7.0 wraps a unit of more than one
+ * command in MULTI ... EXEC so that loading applies it whole or not at all.
  * ======================================================================== */
 
 type Argv = (Buffer | string)[];
+// A command to log, or a key changed, with the database it was in: a unit
+// may span several (SELECT inside MULTI, a key expiring in another one).
+interface InDb<T> {
+  db: number;
+  it: T;
+}
 
 let depth = 0; // Nested call()s: EXEC runs its queue through call().
 let dirty = 0; // Key events that changed data, since the server started.
-let touched: Key[] = []; // Keys changed in the current unit, in order.
-let unit: Argv[] = []; // Commands logged in the current unit.
-let flushed = false; // The unit flushed the keyspace (see Rewriting).
+let touched: InDb<Key>[] = []; // Keys changed in the current unit, in order.
+let unit: InDb<Argv>[] = []; // Commands logged in the current unit.
+let flushed = false; // The unit flushed (or swapped) a database (see Rewriting).
+let swapped = false; // The unit ran a SWAPDB (see Rewriting).
 // Blocked clients and the command they wait in: logged when served.
 const waiting = new WeakMap<Client, Buffer[]>();
 
-Server.db.onKeyEvent((event, key) => {
-  if (state.loading || !aofEnabled()) return;
-  if (event === "expire") {
-    // A key whose time came is deleted here and now: the log says so, as
-    // Redis propagates a DEL, so replaying never depends on the clock.
-    unit.push(["DEL", fromKey(key!)]);
-    touched.push(key!);
-    if (depth === 0) commitUnit(0);
-    return;
-  }
-  dirty++;
-  if (key === null) flushed = true;
-  else touched.push(key);
-});
+// Every database has its own key events: loadAof() listens to each, once
+// createDatabases() (server.ts) has made them, and each event says which.
+function watch(db: Db): void {
+  db.onKeyEvent((event, key) => {
+    if (state.loading || !aofEnabled()) return;
+    if (event === "expire") {
+      // A key whose time came is deleted here and now: the log says so, as
+      // Redis propagates a DEL, so replaying never depends on the clock.
+      unit.push({ db: db.id, it: ["DEL", fromKey(key!)] });
+      touched.push({ db: db.id, it: key! });
+      if (depth === 0) commitUnit();
+      return;
+    }
+    dirty++;
+    if (key === null) flushed = true;
+    else touched.push({ db: db.id, it: key });
+  });
+}
 
 export interface Mark {
   dirty: number;
@@ -174,11 +185,21 @@ export function endCommand(c: Client, argv: Buffer[], mark: Mark): void {
   if (c.blocked) waiting.set(c, argv);
   else if (dirty !== mark.dirty) {
     const name = argv[0]!.toString("latin1").toLowerCase();
+    if (name === "swapdb") swapped = true;
     // EXEC's commands were logged one by one, inside this unit.
-    if (name !== "exec")
-      unit.push(...(REWRITES[name]?.(argv, touched.slice(mark.touched)) ?? [argv]));
+    if (name !== "exec") logAs(c, argv, touched.slice(mark.touched));
   }
-  if (depth === 0) commitUnit(dbOf(c));
+  if (depth === 0) commitUnit();
+}
+
+// Add the command to the unit, through its rewrite if it has one, in the
+// client's database: a SELECT goes before it when that is not the last
+// one logged (commitUnit), as Redis does.
+function logAs(c: Client, argv: Buffer[], keys: InDb<Key>[]): void {
+  const name = argv[0]!.toString("latin1").toLowerCase();
+  const names = keys.map((k) => k.it);
+  const cmds = REWRITES[name]?.(argv, names) ?? [argv];
+  for (const it of cmds) unit.push({ db: c.db, it });
 }
 
 // A blocked client was served (or timed out: then nothing changed). The
@@ -187,51 +208,49 @@ Server.afterUnblock = (c: Client): void => {
   const argv = waiting.get(c);
   waiting.delete(c);
   if (argv === undefined || depth > 0) return;
-  if (touched.length > 0) {
-    const name = argv[0]!.toString("latin1").toLowerCase();
-    unit.push(...(REWRITES[name]?.(argv, touched) ?? [argv]));
-  }
-  commitUnit(dbOf(c));
+  if (touched.length > 0) logAs(c, argv, touched);
+  commitUnit();
 };
-
-// The database a client's commands run in. Step 13 has one database; with
-// SELECT this becomes the client's own index.
-function dbOf(_c: Client): number {
-  return 0;
-}
 
 // The unit is complete: encode it into the buffer that the loop writes
 // before it sends any reply (flushAof()).
-function commitUnit(db: number): void {
-  const cmds = unit;
+function commitUnit(): void {
+  let cmds = unit;
   const keys = touched;
-  const wasFlush = flushed;
+  const [wasFlush, wasSwap] = [flushed, swapped];
   unit = [];
   touched = [];
-  flushed = false;
+  flushed = swapped = false;
   if (cmds.length === 0 || !aofEnabled()) return;
+  // During a rewrite, a key's first change is logged as its whole new
+  // value; a unit that flushed a database keeps its commands and adds
+  // those values; a SWAPDB restarts the rewrite (see Rewriting).
+  const r = rw;
+  if (r !== null && !wasSwap && keys.some((k) => !r.dumped[k.db]!.has(k.it))) {
+    const dumps: InDb<Argv>[] = [];
+    for (const k of new Map(keys.map((k) => [`${k.db}:${k.it}`, k])).values()) {
+      r.dumped[k.db]!.add(k.it);
+      dumps.push({ db: k.db, it: ["DEL", fromKey(k.it)] });
+      for (const it of serializeKey(k.db, k.it)) dumps.push({ db: k.db, it });
+    }
+    cmds = wasFlush ? [...cmds, ...dumps] : dumps;
+  }
   const out: Buffer[] = [];
-  if (db !== state.lastDb) {
+  // The first command's database goes before MULTI, then each change.
+  const select = (db: number): void => {
+    if (db === state.lastDb) return;
     out.push(encode(["SELECT", String(db)]));
     state.lastDb = db;
+  };
+  select(cmds[0]!.db);
+  if (cmds.length > 1) out.push(encode(["MULTI"]));
+  for (const cmd of cmds) {
+    select(cmd.db);
+    out.push(encode(cmd.it));
   }
-  // During a rewrite, a key's first change is logged as its whole new
-  // value (see Rewriting).
-  if (rw !== null && !wasFlush && keys.some((k) => !rw!.dumped.has(k))) {
-    const seen = new Set(keys);
-    const dumps: Argv[] = [];
-    for (const k of seen) {
-      rw.dumped.add(k);
-      dumps.push(["DEL", fromKey(k)], ...serializeKey(k));
-    }
-    if (dumps.length > 1) out.push(encode(["MULTI"]), ...dumps.map(encode), encode(["EXEC"]));
-    else out.push(...dumps.map(encode));
-  } else if (cmds.length > 1) {
-    out.push(encode(["MULTI"]), ...cmds.map(encode), encode(["EXEC"]));
-  } else {
-    out.push(encode(cmds[0]!));
-  }
+  if (cmds.length > 1) out.push(encode(["EXEC"]));
   if (state.fd >= 0) state.buffer.push(...out);
+  if (r !== null && wasSwap) restartRewrite(r);
 }
 
 // One command in RESP, as Redis writes it: *<argc>, then $<len> <bytes>.
@@ -483,6 +502,7 @@ export type Executor = (c: Client, argv: Buffer[]) => boolean;
 
 export function loadAof(execute: Executor, client: Client): void {
   if (!aofEnabled()) return;
+  for (const db of Server.dbs) watch(db);
   fs.mkdirSync(dirPath(), { recursive: true });
   const files = readManifest();
   if (files === null) {
@@ -504,7 +524,7 @@ export function loadAof(execute: Executor, client: Client): void {
     } finally {
       state.loading = false;
     }
-    state.loadedKeys = Server.db.size;
+    state.loadedKeys = Server.dbs.reduce((n, db) => n + db.size, 0);
     log(
       `DB loaded from append only file: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,
     );
@@ -522,6 +542,7 @@ export function loadAof(execute: Executor, client: Client): void {
 
 function loadFile(f: ManifestFile, last: boolean, execute: Executor, c: Client): void {
   const data = fs.readFileSync(filePath(f.name));
+  c.db = 0; // Each file starts in database 0 (Redis loads each with a new client).
   let pos = 0;
   let multiAt = -1; // Offset of an open MULTI: torn there if EXEC never comes.
   while (pos < data.length) {
@@ -607,9 +628,10 @@ function parseCommand(data: Buffer, pos: number): { argv: Buffer[]; end: number 
  * 1. At the start, open a new incremental file; from now on every write
  *    is logged there (and the manifest lists it, so a crash during the
  *    rewrite loads old base + old incr + new incr: nothing is lost).
- * 2. Walk the keyspace with SCAN's cursor, a slice of a few milliseconds
- *    per turn of the event loop, writing each key as commands into a
- *    temporary base file. Clients are served between slices.
+ * 2. Walk the keyspace with SCAN's cursor, database after database (each
+ *    one that has keys starts with its SELECT), a slice of a few
+ *    milliseconds per turn of the event loop, writing each key as commands
+ *    into a temporary base file. Clients are served between slices.
  * 3. A key changed during the walk may be written by the walk before or
  *    after its change: the base alone is not a snapshot. So the first time
  *    a key changes during the rewrite, the new incremental file gets its
@@ -618,7 +640,21 @@ function parseCommand(data: Buffer, pos: number): { argv: Buffer[]; end: number 
  *    DEL wipes whatever the base said about the key, and the rebuild plus
  *    the later commands give its current value. A key that never changed
  *    during the walk is in the base exactly as it was when the walk began.
- *    (A FLUSHALL in the new file wipes the base altogether.)
+ *    A key is a (database, key) pair: the same name in two databases is
+ *    two keys.
+ * 3b. FLUSHDB and FLUSHALL are logged as they are, followed by the whole
+ *    value of every key the unit changed: replayed, the flush wipes what
+ *    the base says of that database, so a key of it the walk wrote before
+ *    the flush is gone, one it meets after was made after the flush and
+ *    is in the new file whole (and skipped by the walk).
+ * 3c. SWAPDB moves every key to another database at once: the base the
+ *    walk is writing would have some under the old number, some under the
+ *    new. So the rewrite starts again: the temporary base is dropped, a
+ *    new rewrite opens one more incremental file and walks from database
+ *    0. Nothing is lost: until it finishes, the manifest names the old
+ *    files and every incremental file since, each an exact log (a whole
+ *    value is the key as it was). The cost: the walk so far is wasted; a
+ *    client swapping more often than a walk takes keeps it from ending.
  * 4. When the walk is done: fsync the base, rename it into place, write a
  *    manifest naming the new base and the new incremental file, delete
  *    the old files. Renames and the manifest swap are atomic: a crash at
@@ -630,8 +666,9 @@ function parseCommand(data: Buffer, pos: number): { argv: Buffer[]; end: number 
  * ======================================================================== */
 
 interface RewriteJob {
-  cursor: number;
-  dumped: Set<Key>; // Keys whose whole value the new incr file holds.
+  db: number; // The database being walked,
+  cursor: number; // and the SCAN cursor in it.
+  dumped: Set<Key>[]; // Per database, keys whose whole value the new incr file holds.
   tmp: string;
   fd: number;
   base: ManifestFile;
@@ -664,8 +701,9 @@ export function startRewrite(): boolean {
   }
   const tmp = filePath(`temp-rewriteaof-bg-${process.pid}.aof`);
   rw = {
+    db: 0,
     cursor: 0,
-    dumped: new Set(),
+    dumped: Server.dbs.map(() => new Set<Key>()),
     tmp,
     fd: fs.openSync(tmp, "w"),
     base,
@@ -676,26 +714,30 @@ export function startRewrite(): boolean {
     written: 0,
   };
   log("Background append only file rewriting started");
-  setImmediate(rewriteSlice);
+  const r = rw;
+  setImmediate(() => rewriteSlice(r));
   return true;
 }
 
-function rewriteSlice(): void {
-  const r = rw;
-  if (r === null) return;
+function rewriteSlice(r: RewriteJob): void {
+  if (rw !== r) return; // Dropped meanwhile (a SWAPDB restarted the rewrite).
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const chunks: Buffer[] = r.written === 0 ? [encode(["SELECT", "0"])] : [];
+  const chunks: Buffer[] = [];
   try {
     do {
-      const [next, keys] = Server.db.scan(r.cursor, 100);
+      // Each database that has keys starts with its SELECT, as in Redis.
+      const db = Server.dbs[r.db]!;
+      if (r.cursor === 0 && db.size > 0) chunks.push(encode(["SELECT", String(r.db)]));
+      const [next, keys] = db.scan(r.cursor, 100);
       for (const key of keys) {
         const k = toKey(key);
-        if (r.dumped.has(k)) continue; // The new incr file has it whole.
-        for (const argv of serializeKey(k)) chunks.push(encode(argv));
+        if (r.dumped[r.db]!.has(k)) continue; // The new incr file has it whole.
+        for (const argv of serializeKey(r.db, k)) chunks.push(encode(argv));
       }
       r.cursor = next;
-    } while (r.cursor !== 0 && performance.now() - t0 < SLICE_MS);
+      if (next === 0) r.db++;
+    } while (r.db < Server.dbs.length && performance.now() - t0 < SLICE_MS);
     const data = Buffer.concat(chunks);
     writeAll(r.fd, data);
     r.written += data.length;
@@ -706,20 +748,32 @@ function rewriteSlice(): void {
   r.stallMax = Math.max(r.stallMax, performance.now() - t0);
   const cpu = process.cpuUsage(cpu0);
   r.cpuMax = Math.max(r.cpuMax, (cpu.user + cpu.system) / 1000);
-  if (r.cursor !== 0) setImmediate(rewriteSlice);
-  else fs.fsync(r.fd, (err) => (err ? failRewrite(r, err) : finishRewrite(r)));
+  if (r.db < Server.dbs.length) setImmediate(() => rewriteSlice(r));
+  // A SWAPDB may restart the rewrite while this fsync runs: then it is not ours.
+  else fs.fsync(r.fd, (err) => rw === r && (err ? failRewrite(r, err) : finishRewrite(r)));
 }
 
 function failRewrite(r: RewriteJob, err: Error): void {
   log(`Background AOF rewrite failed: ${err.message}`);
+  dropRewrite(r);
+  state.lastRewriteStatus = "err";
+}
+
+function dropRewrite(r: RewriteJob): void {
   fs.closeSync(r.fd);
   fs.rmSync(r.tmp, { force: true });
-  state.lastRewriteStatus = "err";
   rw = null;
 }
 
+// A SWAPDB during the walk (see 3c above): what the walk wrote is
+// dropped and a new rewrite starts from now, with a new incr file.
+function restartRewrite(r: RewriteJob): void {
+  log("SWAPDB during the AOF rewrite: starting it again");
+  dropRewrite(r);
+  startRewrite();
+}
+
 function finishRewrite(r: RewriteJob): void {
-  if (rw !== r) return;
   fs.closeSync(r.fd);
   flushAof();
   const base = filePath(r.base.name);
@@ -749,9 +803,10 @@ function finishRewrite(r: RewriteJob): void {
  * XADD per entry then the groups for a stream, PEXPIREAT for an expiry.
  * ======================================================================== */
 
-function serializeKey(k: Key): Argv[] {
+function serializeKey(dbIndex: number, k: Key): Argv[] {
+  const db = Server.dbs[dbIndex]!;
   const key = fromKey(k);
-  const v = Server.db.lookup(key);
+  const v = db.lookup(key);
   if (v === undefined) return [];
   const out: Argv[] = [];
   if (v.type === "string") {
@@ -764,7 +819,7 @@ function serializeKey(k: Key): Argv[] {
   } else {
     serializeStream(key, v.value as Stream, out);
   }
-  const at = Server.db.expireTime(key);
+  const at = db.expireTime(key);
   if (at >= 0) out.push(["PEXPIREAT", key, String(at)]);
   return out;
 }

@@ -58,8 +58,9 @@ export async function startRedisAof(dir: string): Promise<Redis> {
 // Every key of the server, with its type, value and time to live, as
 // plain data two servers' answers can be compared with. Stream groups are
 // compared by what survives a restart (delivery times are not compared).
-export async function dataset(port: number): Promise<Record<string, unknown>> {
+export async function dataset(port: number, db = 0): Promise<Record<string, unknown>> {
   const conn = await Conn.open(port);
+  if (db !== 0) await conn.cmd("SELECT", db);
   const keys = ((await conn.cmd("KEYS", "*")) as string[]).sort();
   const out: Record<string, unknown> = {};
   // Every key at once: the requests are pipelined on the one connection.
@@ -110,6 +111,26 @@ export function expectSameData(
     const b = (got[k] as { pttl: number }).pttl;
     if (a >= 0) expect(Math.abs(a - b)).toBeLessThanOrEqual(1000);
   }
+}
+
+// The dataset of every database that has keys, by its number.
+export async function datasets(port: number): Promise<Record<number, Record<string, unknown>>> {
+  const out: Record<number, Record<string, unknown>> = {};
+  for (let db = 0; db < 16; db++) {
+    const d = await dataset(port, db);
+    if (Object.keys(d).length > 0) out[db] = d;
+  }
+  return out;
+}
+
+// The same databases hold the same data (expectSameData, per database).
+export function expectSameDatasets(
+  got: Record<number, Record<string, unknown>>,
+  want: Record<number, Record<string, unknown>>,
+  expect: Parameters<typeof expectSameData>[2] & ((v: unknown) => { toEqual(w: unknown): void }),
+): void {
+  expect(Object.keys(got)).toEqual(Object.keys(want));
+  for (const db of Object.keys(want)) expectSameData(got[Number(db)]!, want[Number(db)]!, expect);
 }
 
 // A dataset of every type, written with commands.

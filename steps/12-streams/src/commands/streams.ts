@@ -974,6 +974,26 @@ const XINFO_HELP = [
   "    Prints this help.",
 ];
 
+const XGROUP_HELP = [
+  "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CREATE <key> <groupname> <id|$> [option]",
+  "    Create a new consumer group. Options are:",
+  "    * MKSTREAM",
+  "      Create the empty stream if it does not exist.",
+  "    * ENTRIESREAD entries_read",
+  "      Set the group's entries_read counter (internal use).",
+  "CREATECONSUMER <key> <groupname> <consumer>",
+  "    Create a new consumer in the specified group.",
+  "DELCONSUMER <key> <groupname> <consumer>",
+  "    Remove the specified consumer.",
+  "DESTROY <key> <groupname>",
+  "    Remove the specified group.",
+  "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+  "    Set the current group ID and entries_read counter.",
+  "HELP",
+  "    Prints this help.",
+];
+
 /* ============================ The table ============================ */
 
 const G = "stream";
@@ -1170,6 +1190,19 @@ export const streamCommands: CommandSpec[] = [
         since: "5.0.0",
         complexity: "O(1)",
         syntax: "key:key groupname consumername",
+      },
+      {
+        name: "help",
+        arity: 2,
+        flags: ["loading", "stale"],
+        handler: (c) => {
+          c.out.array(XGROUP_HELP.length);
+          for (const line of XGROUP_HELP) c.out.simple(line);
+        },
+        group: G,
+        summary: "Show helpful text about the different subcommands",
+        since: "5.0.0",
+        complexity: "O(1)",
       },
     ],
   },
