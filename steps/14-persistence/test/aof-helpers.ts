@@ -5,13 +5,60 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "@smallchat/test/redis";
-import { Conn } from "../scripts/crash-test.ts";
+import { afterEach } from "vitest";
+import { Conn, startServer } from "../scripts/crash-test.ts";
 
 export { Conn, kill9, startServer } from "../scripts/crash-test.ts";
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "aof-test-"));
 }
+
+// One test file's scratch: directories, and the servers (ours or
+// redis-server) started in them, all killed and removed after each test.
+// Call it once, at the top of the file.
+export function scratch() {
+  const dirs: string[] = [];
+  const procs: ChildProcess[] = [];
+  afterEach(() => {
+    for (const p of procs.splice(0)) p.kill("SIGKILL");
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    dir(): string {
+      const d = tempDir();
+      dirs.push(d);
+      return d;
+    },
+    // Our server on an AOF in `d`.
+    async ours(d: string, args: string[] = []) {
+      const s = await startServer(d, args);
+      procs.push(s.proc);
+      return s;
+    },
+    // Kill this one too after the test.
+    track<T extends { proc: ChildProcess }>(p: T): T {
+      procs.push(p.proc);
+      return p;
+    },
+  };
+}
+
+export const aofDir = (d: string) => path.join(d, "appendonlydir");
+export const readAof = (d: string, name: string) =>
+  fs.readFileSync(path.join(aofDir(d), name), "latin1");
+
+// Poll until `test` holds (an INFO field, say), for at most 15 s.
+export async function until(test: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 15000;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const rewriteDone = (conn: Conn) => async () =>
+  /aof_rewrite_in_progress:0/.test(String(await conn.cmd("INFO", "persistence")));
 
 export interface Redis {
   port: number;

@@ -1,52 +1,23 @@
-// aof.test.ts -- what is logged (as redis-server logs it), how damage is handled at load, rewriting while serving.
+// aof.test.ts -- what is logged (as redis-server logs it), and how damage is handled at load.
 
-import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
+  aofDir,
   Conn,
   dataset,
   expectSameData,
   kill9,
+  readAof as read,
+  scratch,
   startRedisAof,
   startServer,
-  tempDir,
+  until,
   writeEveryType,
 } from "./aof-helpers.ts";
 
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) p.kill("SIGKILL");
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-
-async function ours(d: string, args: string[] = []) {
-  const s = await startServer(d, args);
-  procs.push(s.proc);
-  return s;
-}
-
-const aofDir = (d: string) => path.join(d, "appendonlydir");
-const read = (d: string, name: string) => fs.readFileSync(path.join(aofDir(d), name), "latin1");
-
-async function until(test: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15000;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const rewriteDone = (conn: Conn) => async () =>
-  /aof_rewrite_in_progress:0/.test(String(await conn.cmd("INFO", "persistence")));
+const { dir, ours, track } = scratch();
 
 // Commands whose logged form differs from what was sent.
 async function battery(port: number): Promise<void> {
@@ -111,7 +82,7 @@ describe("what is logged", () => {
     await kill9(s);
     const theirs = dir();
     const redis = await startRedisAof(theirs);
-    procs.push(redis.proc);
+    track(redis);
     await battery(redis.port);
     await redis.stop();
     for (const d of [mine, theirs]) {
@@ -127,8 +98,7 @@ describe("what is logged", () => {
 
   it("logs nothing with appendonly no, and CONFIG GET tells the settings", async () => {
     const d = dir();
-    const s = await startServer(d, ["--appendonly", "no"]);
-    procs.push(s.proc);
+    const s = track(await startServer(d, ["--appendonly", "no"]));
     const c = await Conn.open(s.port);
     await c.cmd("SET", "k", "v");
     const got = (await c.cmd("CONFIG", "GET", "append*")) as string[];
@@ -219,70 +189,5 @@ describe("loading", () => {
         `Bad file format reading the append only file appendonly\\.aof\\.1\\.incr\\.aof at offset ${at}`,
       ),
     );
-  });
-});
-
-describe("rewriting", () => {
-  it("compacts while serving: writes made during the rewrite are all there after a restart", async () => {
-    const d = dir();
-    let s = await ours(d);
-    const c = await Conn.open(s.port);
-    for (let k = 0; k < 20000; k += 1000) {
-      const kv: string[] = [];
-      for (let j = k; j < k + 1000; j++) kv.push(`key:${j}`, String(j));
-      await c.cmd("MSET", ...kv);
-    }
-    await writeEveryType(c);
-    for (let i = 0; i < 100; i++) await c.cmd("INCR", "counter"); // 100 lines for one number.
-    expect(await c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
-    expect(await c.cmd("BGREWRITEAOF")).toEqual(
-      new Error("ERR Background append only file rewriting already in progress"),
-    );
-    // Meanwhile: change keys the walk has and has not reached yet.
-    let during = 0;
-    for (let i = 0; !(await rewriteDone(c)()); i++) {
-      await c.cmd("INCR", `key:${(i * 7919) % 20000}`);
-      await c.cmd("DEL", `key:${(i * 104729) % 20000}`);
-      await c.cmd("RPUSH", "list", i);
-      await c.cmd("XADD", "stream", "*", "i", i);
-      await c.cmd("SET", `new:${i}`, i);
-      during++;
-    }
-    expect(during).toBeGreaterThan(0);
-    const before = await dataset(s.port);
-    expect(read(d, "appendonly.aof.manifest")).toBe(
-      "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n",
-    );
-    expect(fs.readdirSync(aofDir(d)).sort()).toEqual([
-      "appendonly.aof.2.base.aof",
-      "appendonly.aof.2.incr.aof",
-      "appendonly.aof.manifest",
-    ]);
-    expect(read(d, "appendonly.aof.2.base.aof")).toContain(
-      "*3\r\n$3\r\nSET\r\n$7\r\ncounter\r\n$3\r\n100\r\n",
-    );
-    c.close();
-    await kill9(s);
-    s = await ours(d);
-    expectSameData(await dataset(s.port), before, expect);
-  }, 60000);
-
-  it("starts by itself when the file has grown past auto-aof-rewrite-min-size and -percentage", async () => {
-    const d = dir();
-    const s = await ours(d, [
-      "--auto-aof-rewrite-min-size",
-      "20000",
-      "--auto-aof-rewrite-percentage",
-      "100",
-    ]);
-    const c = await Conn.open(s.port);
-    for (let i = 0; i < 1000; i++) await c.cmd("INCR", "n");
-    await until(
-      async () => String(await c.cmd("INFO", "persistence")).includes("aof_rewrites:1"),
-      "a rewrite",
-    );
-    await until(rewriteDone(c), "the rewrite to finish");
-    expect(read(d, "appendonly.aof.manifest")).toContain("appendonly.aof.2.base.aof");
-    c.close();
   });
 });

@@ -1,41 +1,18 @@
 // databases.test.ts -- the AOF with 16 databases: SELECT as redis-server writes it, every database back after kill -9, rewriting across databases.
 
-import type { ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   Conn,
   datasets,
   expectSameDatasets,
   kill9,
+  readAof as read,
+  scratch,
   startRedisAof,
-  startServer,
-  tempDir,
   writeEveryType,
 } from "./aof-helpers.ts";
 
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) p.kill("SIGKILL");
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-
-async function ours(d: string, args: string[] = []) {
-  const s = await startServer(d, args);
-  procs.push(s.proc);
-  return s;
-}
-
-const read = (d: string, name: string) =>
-  fs.readFileSync(path.join(d, "appendonlydir", name), "latin1");
+const { dir, ours, track } = scratch();
 
 // Send commands on one connection; any error reply fails the test.
 function runner(c: Conn) {
@@ -99,7 +76,7 @@ describe("the AOF with 16 databases", () => {
     await kill9(s);
     const theirs = dir();
     const redis = await startRedisAof(theirs);
-    procs.push(redis.proc);
+    track(redis);
     await session(redis.port);
     await redis.stop();
     expect(normalize(read(mine, "appendonly.aof.1.incr.aof"))).toBe(

@@ -1,8 +1,6 @@
 // interop.test.ts -- our files and redis-server 7.0.15's are the same format: each loads the other's.
 
-import type { ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   Conn,
   dataset,
@@ -11,18 +9,13 @@ import {
   expectSameDatasets,
   kill9,
   type Redis,
+  scratch,
   startRedisAof,
   startServer,
-  tempDir,
   writeEveryType,
 } from "./aof-helpers.ts";
 
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) p.kill("SIGKILL");
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const { dir, track } = scratch();
 
 // BGREWRITEAOF, then wait on INFO (events, not time) until it is done.
 async function rewrite(conn: Conn): Promise<void> {
@@ -55,17 +48,11 @@ async function severalDatabases(conn: Conn, between: () => Promise<void>): Promi
   await conn.cmd("INCR", "after-swap");
 }
 
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-
 describe("AOF interoperability with redis-server 7.0.15", () => {
   it("redis-server loads the directory we wrote (base from a rewrite, then incr), key by key", async () => {
     const d = dir();
     const ours = await startServer(d);
-    procs.push(ours.proc);
+    track(ours);
     const conn = await Conn.open(ours.port);
     await writeEveryType(conn);
     expect(await conn.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
@@ -81,7 +68,7 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
     await kill9(ours);
 
     const redis: Redis = await startRedisAof(d);
-    procs.push(redis.proc);
+    track(redis);
     expectSameData(await dataset(redis.port), expected, expect);
     await redis.stop();
   });
@@ -89,7 +76,7 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
   it("we load the directory redis-server wrote, key by key", async () => {
     const d = dir();
     const redis = await startRedisAof(d);
-    procs.push(redis.proc);
+    track(redis);
     const conn = await Conn.open(redis.port);
     await writeEveryType(conn);
     await conn.cmd("MULTI");
@@ -101,12 +88,12 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
     // What redis-server itself makes of its files: the dataset to match
     // (some group fields, such as entries-read, do not survive its reload).
     const again = await startRedisAof(d);
-    procs.push(again.proc);
+    track(again);
     const expected = await dataset(again.port);
     await again.stop();
 
     const ours = await startServer(d);
-    procs.push(ours.proc);
+    track(ours);
     expectSameData(await dataset(ours.port), expected, expect);
     await kill9(ours);
   });
@@ -114,7 +101,7 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
   it("redis-server loads our directory with several databases, database by database", async () => {
     const d = dir();
     const ours = await startServer(d);
-    procs.push(ours.proc);
+    track(ours);
     const conn = await Conn.open(ours.port);
     await severalDatabases(conn, () => rewrite(conn));
     const expected = await datasets(ours.port);
@@ -123,7 +110,7 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
     await kill9(ours);
 
     const redis: Redis = await startRedisAof(d);
-    procs.push(redis.proc);
+    track(redis);
     expectSameDatasets(await datasets(redis.port), expected, expect);
     await redis.stop();
   });
@@ -131,7 +118,7 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
   it("we load redis-server's directory with several databases, database by database", async () => {
     const d = dir();
     const redis = await startRedisAof(d);
-    procs.push(redis.proc);
+    track(redis);
     const conn = await Conn.open(redis.port);
     // Its rewrite comes before the streams: redis-server writes XSETID for
     // them, which we do not have (README, "Still naive").
@@ -139,13 +126,13 @@ describe("AOF interoperability with redis-server 7.0.15", () => {
     conn.close();
     await redis.stop();
     const again = await startRedisAof(d);
-    procs.push(again.proc);
+    track(again);
     const expected = await datasets(again.port);
     expect(Object.keys(expected)).toEqual(["0", "7", "15"]);
     await again.stop();
 
     const ours = await startServer(d);
-    procs.push(ours.proc);
+    track(ours);
     expectSameDatasets(await datasets(ours.port), expected, expect);
     // INFO counts what was loaded in every database.
     const keys = Object.values(expected).reduce((n, db) => n + Object.keys(db).length, 0);
