@@ -4,18 +4,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 // The files that take longest (they wait on leases, timers and every step's
 // servers) start first, so that on a fresh clone, with no timings cached
 // yet, the run does not end with one long file running alone.
-const LONGEST_FIRST = [
-  "cross-step.test.ts",
-  "redis-diff.test.ts",
-  "matrix.test.ts",
-  "corpus/keyspace.test.ts",
-  "corpus/db.test.ts",
-  "corpus/client-encryption.test.ts",
-  "corpus/client-channels.test.ts",
-  "corpus/channels.test.ts",
-  "corpus/lists.test.ts",
-  "corpus/client-dictionary.test.ts",
-];
+const LONGEST_FIRST = ["cross-step.test.ts", "redis-diff.test.ts", "matrix.test.ts"];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -28,15 +17,14 @@ class LongestFirst extends BaseSequencer {
   }
 }
 
-// The matrix and the corpus start real servers: give slow CI machines room,
-// and write a JSON report that .ci/run sums into one line. --expose-gc lets
-// the keyspace's memory tests (corpus/db.test.ts) see the heap after a real GC.
+// The matrix, the differential and the cross-step tests start real servers:
+// give slow CI machines room, and write a JSON report that .ci/run sums into
+// one line.
 export default defineConfig({
   test: {
-    include: ["*.test.ts", "corpus/*.test.ts", "bench/**/*.test.ts"],
+    include: ["*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30000,
     hookTimeout: 30000,
-    execArgv: ["--expose-gc"],
     // Four test files at a time on two cores (vitest's default is cores - 1:
     // one at a time): most tests wait on a server, a timeout, a lease or a
     // child process, and the other files fill the gaps. Measured on this

@@ -5,13 +5,15 @@
 // a time (the machine has two cores), then a table of what ran per step. Any
 // other argument goes to turbo (`.ci/run` says `--force`).
 //
-// With `--step NN` nothing is linted or cached: vitest runs the step's own
-// lesson tests (steps/NN-slug/test/), then, in test/, every corpus file whose
-// "since" reaches the step and every cross-step file (matrix, differential,
-// cross-step), each narrowed to that one step by the STEP environment variable
-// (see test/src/corpus.ts).
+// A step's tests live in its own test/ folder and are its lesson's; a test
+// that calls corpusSteps(NN) runs against step NN and every later step of
+// the track (test/src/corpus.ts). With `--step NN` nothing is linted or
+// cached: one vitest run (test/vitest.step.config.ts) takes every such file
+// of steps up to NN, the step's own other tests, and the cross-step files
+// (matrix, differential, cross-step), each narrowed to that one step by the
+// STEP environment variable.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { findStep, listSteps, ROOT, type Step } from "../src/steps.ts";
 
@@ -29,32 +31,18 @@ function run(
   return r.status ?? 1;
 }
 
-// Run a command with its output kept aside; resolve with its status and output.
-function runQuietly(cmd: string, cmdArgs: string[], cwd: string): Promise<[number, string]> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-    });
-    child.on("close", (code) => resolve([code ?? 1, out]));
-  });
-}
-
 function testFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".test.ts")) : [];
 }
 
-// The step a corpus file starts at, read from its `corpusSteps(NN)` call.
+// The step a test file starts at, read from its `corpusSteps(NN)` call;
+// undefined for a test of its own step only.
 function since(file: string): number | undefined {
   const m = /corpusSteps\((\d+)\)/.exec(readFileSync(file, "utf8"));
   return m ? Number(m[1]) : undefined;
 }
 
-// Does the corpus file run against `step`? From its since on, same track.
+// Does the file run against `step`? From its since on, same track.
 function corpusApplies(file: string, step: Step): boolean {
   const from = since(file);
   const first = steps.find((s) => s.num === from);
@@ -62,10 +50,12 @@ function corpusApplies(file: string, step: Step): boolean {
 }
 
 /* ============================ The summary ================================
- * Read back the JSON reports vitest wrote, and count per step: the lesson's
- * own tests (steps/NN/test), the corpus rows (test/corpus, whose outermost
- * describe is the step's name) and the other cross-step rows (matrix,
- * differential, cross-step: also grouped under the step's name).
+ * Read back the JSON reports vitest wrote, and count per step: the rows of
+ * the steps' tests run against it (the outermost describe of a corpusSteps()
+ * file is the step's name; a test of one step only counts for that step),
+ * how many of those arrive with this step's lesson, and the other
+ * cross-step rows (matrix, differential, cross-step: also grouped under the
+ * step's name).
  * ======================================================================== */
 
 interface Report {
@@ -79,42 +69,33 @@ function readReport(file: string): Report | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Report) : undefined;
 }
 
-function summary(only: Step[]): void {
-  const shared = readReport(`${TEST_DIR}.vitest-report.json`);
+function summary(only: Step[], reports: string[]): void {
+  const results = reports.flatMap((file) => readReport(file)?.testResults ?? []);
   const rows: string[][] = [
-    [
-      "step",
-      "lesson tests",
-      "corpus rows",
-      "(since this step)",
-      "matrix/diff/cross-step",
-      "failed",
-    ],
+    ["step", "steps' tests", "(this lesson's)", "matrix/diff/cross-step", "failed"],
   ];
   for (const step of only) {
-    const count = { lesson: 0, corpus: 0, fresh: 0, other: 0, failed: 0 };
-    const lesson = readReport(`${step.dir}.vitest-report.json`);
-    for (const f of lesson?.testResults ?? []) {
+    const count = { steps: 0, fresh: 0, other: 0, failed: 0 };
+    for (const f of results) {
+      const owner = steps.find((s) => f.name.startsWith(`${s.dir}test/`));
+      const from = existsSync(f.name) ? since(f.name) : undefined;
       for (const t of f.assertionResults) {
-        count.lesson++;
-        if (t.status === "failed") count.failed++;
-      }
-    }
-    for (const f of shared?.testResults ?? []) {
-      const corpus = f.name.includes("/test/corpus/");
-      const fresh = corpus && existsSync(f.name) && since(f.name) === step.num;
-      for (const t of f.assertionResults) {
-        if (t.ancestorTitles[0] !== step.name) continue;
-        if (corpus) count.corpus++;
-        else count.other++;
-        if (fresh) count.fresh++;
+        // A corpusSteps() file and a cross-step file group rows by step
+        // name; a test of one step only is that step's.
+        const mine =
+          from === undefined && owner !== undefined
+            ? owner === step
+            : t.ancestorTitles[0] === step.name;
+        if (!mine) continue;
+        if (owner === undefined) count.other++;
+        else count.steps++;
+        if (owner === step) count.fresh++;
         if (t.status === "failed") count.failed++;
       }
     }
     rows.push([
       step.name,
-      String(count.lesson),
-      String(count.corpus),
+      String(count.steps),
       String(count.fresh),
       String(count.other),
       String(count.failed),
@@ -135,27 +116,34 @@ if (at !== -1) {
     console.error(`usage: npm test -- --step <NN>   steps: ${steps.map((s) => s.name).join(" ")}`);
     process.exit(2);
   }
-  const vitest = ["vitest", "run", "--passWithNoTests"];
-  let status = 0;
-  // The lesson's own tests (when the step has any) run alongside the corpus,
-  // their output held back until the corpus is done: two cores, two runs.
-  const lesson =
-    testFiles(`${step.dir}test`).length > 0 ? runQuietly("npx", vitest, step.dir) : undefined;
-  const corpus = testFiles(`${TEST_DIR}corpus`)
-    .map((f) => `corpus/${f}`)
-    .filter((f) => corpusApplies(`${TEST_DIR}${f}`, step));
+  // Every test of the steps up to this one that reaches it, and this step's own.
+  const stepTests = steps
+    .filter((s) => s.num <= step.num && s.track === step.track)
+    .flatMap((s) => testFiles(`${s.dir}test`).map((f) => `${s.dir}test/${f}`))
+    .filter((f) => (since(f) === undefined ? f.startsWith(step.dir) : corpusApplies(f, step)));
   // Cross-step files that narrow themselves to STEP (they call testSteps()).
-  const crossStep = testFiles(TEST_DIR).filter((f) =>
-    readFileSync(`${TEST_DIR}${f}`, "utf8").includes("testSteps("),
+  const crossStep = testFiles(TEST_DIR)
+    .filter((f) => readFileSync(`${TEST_DIR}${f}`, "utf8").includes("testSteps("))
+    .map((f) => `${TEST_DIR}${f}`);
+  console.log(
+    `\n== ${step.name}: its tests, earlier steps' tests that reach it, the cross-step tests`,
   );
-  console.log(`\n== ${step.name}: the corpus and the cross-step tests (test/, STEP=${step.name})`);
-  status |= run("npx", [...vitest, ...corpus, ...crossStep], TEST_DIR, { STEP: step.name });
-  if (lesson !== undefined) {
-    const [code, out] = await lesson;
-    console.log(`\n== ${step.name}: the lesson's own tests (steps/${step.name}/test)\n${out}`);
-    status |= code;
-  }
-  summary([step]);
+  const report = `${TEST_DIR}.vitest-step-report.json`;
+  const status = run(
+    "npx",
+    [
+      "vitest",
+      "run",
+      "--passWithNoTests",
+      "--config",
+      "test/vitest.step.config.ts",
+      ...stepTests,
+      ...crossStep,
+    ],
+    ROOT,
+    { STEP: step.name },
+  );
+  summary([step], [report]);
   process.exit(status === 0 ? 0 : 1);
 }
 
@@ -166,5 +154,8 @@ const status = run(
   ["turbo", "run", "lint", "typecheck", "test", "--continue", "--concurrency=2", ...args],
   ROOT,
 );
-summary(steps);
+summary(steps, [
+  `${TEST_DIR}.vitest-report.json`,
+  ...steps.map((s) => `${s.dir}.vitest-report.json`),
+]);
 process.exit(status);
