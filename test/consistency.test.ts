@@ -10,7 +10,7 @@
 // - test files (test/...) are the lesson's own, not carried forward: every
 //   test file of a step is listed in its changes, and none is a byte-for-byte
 //   copy of an earlier step's (a behaviour that outlives its step lives once,
-//   in test/corpus, and runs against every later step from there);
+//   in the step it arrives in, and runs against every later step from there);
 // - every "Step NN fixes this" promise is gone by step NN;
 // - comments tell the truth of the step they sit in, as far as a machine
 //   can tell: a source file names no step that does not exist, no header

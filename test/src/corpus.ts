@@ -1,9 +1,11 @@
-// corpus.ts -- which steps a test under test/corpus runs against.
+// corpus.ts -- which steps a test runs against: its own, and every later one.
 //
 // A behaviour is written once, with the step it arrives in (its "since"), and
 // runs against every later step of the same track (chat or redis): a step
-// cannot break what an earlier step taught. New steps join by existing (see
-// steps.ts).
+// cannot break what an earlier step taught. The file lives in the test/
+// folder of the step it arrives in (steps/NN-slug/test/) and says so with
+// corpusSteps(NN); together these files are the tutorial's test corpus.
+// New steps join by existing (see steps.ts).
 //
 // Unit tests of a module (line-editor, list, stream, ...) import each step's
 // own copy of it (`await import(\`${step.dir}src/list.ts\`)`) and run on
@@ -26,7 +28,7 @@ export function testSteps(): Step[] {
   return steps.filter((s) => s.name === only || s.num === Number(only));
 }
 
-// The steps a corpus file runs against: its own step and every later step of
+// The steps a test file runs against: its own step and every later step of
 // the same track. (The Redis track starts over at step 09 with a new server;
 // the chat steps' behaviours end with step 08.)
 export function corpusSteps(since: number): Step[] {
