@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
@@ -17,12 +19,31 @@ class LongestFirst extends BaseSequencer {
   }
 }
 
-// The matrix, the differential and the cross-step tests start real servers:
-// give slow CI machines room, and write a JSON report that .ci/run sums into
-// one line.
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+// The steps' tests that run on later steps too (they call corpusSteps(): a
+// lesson's tests, in its step's test/ folder) run here, in one run with the
+// matrix, the differential and the cross-step tests: the files of every
+// step share the four workers, and no step package holds the whole run up.
+// Each step package runs only its tests of that step alone (its config).
+const stepTests = readdirSync(`${ROOT}steps`)
+  .map((step) => `steps/${step}/test/`)
+  .filter((dir) => existsSync(`${ROOT}${dir}`))
+  .flatMap((dir) =>
+    readdirSync(`${ROOT}${dir}`)
+      .filter((f) => f.endsWith(".test.ts"))
+      .map((f) => `${dir}${f}`),
+  )
+  .filter((file) => readFileSync(`${ROOT}${file}`, "utf8").includes("corpusSteps("));
+
+// They start real servers: give slow CI machines room, and write a JSON
+// report that .ci/run sums into one line. --expose-gc lets step 10's memory
+// tests (db.test.ts) see the heap after a real GC.
 export default defineConfig({
+  root: ROOT,
   test: {
-    include: ["*.test.ts", "bench/**/*.test.ts"],
+    include: ["test/*.test.ts", "test/bench/**/*.test.ts", ...stepTests],
+    execArgv: ["--expose-gc"],
     testTimeout: 30000,
     hookTimeout: 30000,
     // Four test files at a time on two cores (vitest's default is cores - 1:
@@ -31,6 +52,6 @@ export default defineConfig({
     // 2-core machine: two workers 235 s, four 175 s, using 1.5 cores.
     maxWorkers: 4,
     sequence: { sequencer: LongestFirst },
-    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    reporters: ["default", ["json", { outputFile: "test/.vitest-report.json" }]],
   },
 });
