@@ -4,13 +4,12 @@ import { defineConfig } from "vitest/config";
 // `npm test -- --step NN` (bin/test.ts): one run, from the project root, over
 // the files it names: the steps' tests that reach step NN and the cross-step
 // tests, narrowed to step NN by the STEP environment variable. The same
-// settings as the packages' own configs, but six files at a time: a step's
-// run holds what the full run spreads over several packages.
+// settings as the test package's config.
 export default defineConfig({
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
     include: ["steps/*/test/**/*.test.ts", "test/*.test.ts"],
-    maxWorkers: 6,
+    maxWorkers: 4,
     testTimeout: 30000,
     hookTimeout: 30000,
     execArgv: ["--expose-gc"],

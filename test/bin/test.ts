@@ -9,11 +9,12 @@
 // that calls corpusSteps(NN) runs against step NN and every later step of
 // the track (test/src/corpus.ts). With `--step NN` nothing is linted or
 // cached: one vitest run (test/vitest.step.config.ts) takes every such file
-// of steps up to NN, the step's own other tests, and the cross-step files
-// (matrix, differential, cross-step), each narrowed to that one step by the
-// STEP environment variable.
+// of steps up to NN and the cross-step files (matrix, differential,
+// cross-step), each narrowed to that one step by the STEP environment
+// variable; alongside it, the step's package runs its tests of that step
+// alone.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { findStep, listSteps, ROOT, type Step } from "../src/steps.ts";
 
@@ -29,6 +30,21 @@ function run(
 ): number {
   const r = spawnSync(cmd, cmdArgs, { cwd, stdio: "inherit", env: { ...process.env, ...env } });
   return r.status ?? 1;
+}
+
+// Run a command with its output kept aside; resolve with its status and output.
+function runQuietly(cmd: string, cmdArgs: string[], cwd: string): Promise<[number, string]> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    child.on("close", (code) => resolve([code ?? 1, out]));
+  });
 }
 
 function testFiles(dir: string): string[] {
@@ -116,20 +132,22 @@ if (at !== -1) {
     console.error(`usage: npm test -- --step <NN>   steps: ${steps.map((s) => s.name).join(" ")}`);
     process.exit(2);
   }
-  // Every test of the steps up to this one that reaches it, and this step's own.
+  // The step's tests of that step alone (its package's run) go alongside,
+  // their output held back until the rest is done: two cores, two runs.
+  const own = testFiles(`${step.dir}test`).some((f) => since(`${step.dir}test/${f}`) === undefined)
+    ? runQuietly("npx", ["vitest", "run"], step.dir)
+    : undefined;
+  // Every test of the steps up to this one that reaches it (corpusSteps()).
   const stepTests = steps
     .filter((s) => s.num <= step.num && s.track === step.track)
     .flatMap((s) => testFiles(`${s.dir}test`).map((f) => `${s.dir}test/${f}`))
-    .filter((f) => (since(f) === undefined ? f.startsWith(step.dir) : corpusApplies(f, step)));
+    .filter((f) => since(f) !== undefined && corpusApplies(f, step));
   // Cross-step files that narrow themselves to STEP (they call testSteps()).
   const crossStep = testFiles(TEST_DIR)
     .filter((f) => readFileSync(`${TEST_DIR}${f}`, "utf8").includes("testSteps("))
     .map((f) => `${TEST_DIR}${f}`);
-  console.log(
-    `\n== ${step.name}: its tests, earlier steps' tests that reach it, the cross-step tests`,
-  );
-  const report = `${TEST_DIR}.vitest-step-report.json`;
-  const status = run(
+  console.log(`\n== ${step.name}: the steps' tests that reach it, the cross-step tests`);
+  let status = run(
     "npx",
     [
       "vitest",
@@ -143,7 +161,16 @@ if (at !== -1) {
     ROOT,
     { STEP: step.name },
   );
-  summary([step], [report]);
+  if (own !== undefined) {
+    const [code, out] = await own;
+    console.log(
+      `\n== ${step.name}: its tests of this step alone (steps/${step.name}/test)\n${out}`,
+    );
+    status |= code;
+  }
+  const reports = [`${TEST_DIR}.vitest-step-report.json`];
+  if (own !== undefined) reports.push(`${step.dir}.vitest-report.json`);
+  summary([step], reports);
   process.exit(status === 0 ? 0 : 1);
 }
 

@@ -223,8 +223,10 @@ export async function runCrashTest(o: CrashOptions): Promise<{ acked: number; re
   const counters: Counter[] = Array.from({ length: o.clients }, () => ({ acked: 0 }));
   const args = ["--appendfsync", o.fsync];
   let rewrites = 0;
+  const alive: { server?: Server } = {}; // The one to kill in the end, whatever happens.
   try {
     let server = await startServer(dir, args);
+    alive.server = server;
     if (o.preload > 0) {
       const conn = await Conn.open(server.port);
       for (let k = 0; k < o.preload; k += 1000) {
@@ -256,6 +258,7 @@ export async function runCrashTest(o: CrashOptions): Promise<{ acked: number; re
       await Promise.all(work);
       for (const conn of conns) conn.close();
       server = await startServer(dir, args); // Throws if the files do not load.
+      alive.server = server;
       const check = await Conn.open(server.port);
       await verify(check, counters);
       if (o.preload > 0 && Number(await check.cmd("EXISTS", `pre:${o.preload - 1}`)) !== 1) {
@@ -269,9 +272,10 @@ export async function runCrashTest(o: CrashOptions): Promise<{ acked: number; re
           `restarted, ${total} acknowledged steps all present`,
       );
     }
-    await kill9(server);
     return { acked: counters.reduce((s, c) => s + c.acked, 0), rewrites };
   } finally {
+    // Also when a check failed: no server may outlive the test.
+    if (alive.server !== undefined) await kill9(alive.server);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
