@@ -8,7 +8,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 // yet, the run does not end with one long file running alone.
 const LONGEST_FIRST = ["cross-step.test.ts", "redis-diff.test.ts", "matrix.test.ts"];
 
-class LongestFirst extends BaseSequencer {
+export class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification) => {
       const i = LONGEST_FIRST.findIndex((name) => f.moduleId.endsWith(`/test/${name}`));

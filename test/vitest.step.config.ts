@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { LongestFirst } from "./vitest.config.ts";
 
 // `npm test -- --step NN` (bin/test.ts): one run, from the project root, over
 // the files it names: the steps' tests that reach step NN and the cross-step
@@ -10,6 +11,7 @@ export default defineConfig({
   test: {
     include: ["steps/*/test/**/*.test.ts", "test/*.test.ts"],
     maxWorkers: 4,
+    sequence: { sequencer: LongestFirst },
     testTimeout: 30000,
     hookTimeout: 30000,
     execArgv: ["--expose-gc"],
