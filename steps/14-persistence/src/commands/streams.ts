@@ -15,7 +15,7 @@
 // same bytes when replied or put in an error line.
 
 import { blockMillisArg, intArg, lower, SYNTAX_ERROR } from "../args.ts";
-import { CommandError, type CommandSpec } from "../command.ts";
+import { CommandError, type CommandSpec, replyHelp } from "../command.ts";
 import { type Key, toKey } from "../db.ts";
 import { parseInt64 } from "../int64.ts";
 import { keepArg, type ReplyWriter } from "../resp.ts";
@@ -961,21 +961,17 @@ function xinfoConsumers(c: Client, argv: Buffer[]): void {
   }
 }
 
-// Redis's text, line by line.
+// Redis's text, line by line, between replyHelp()'s first and last lines.
 const XINFO_HELP = [
-  "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CONSUMERS <key> <groupname>",
   "    Show consumers of <groupname>.",
   "GROUPS <key>",
   "    Show the stream consumer groups.",
   "STREAM <key> [FULL [COUNT <count>]",
   "    Show information about the stream.",
-  "HELP",
-  "    Prints this help.",
 ];
 
 const XGROUP_HELP = [
-  "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CREATE <key> <groupname> <id|$> [option]",
   "    Create a new consumer group. Options are:",
   "    * MKSTREAM",
@@ -990,8 +986,6 @@ const XGROUP_HELP = [
   "    Remove the specified group.",
   "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
   "    Set the current group ID and entries_read counter.",
-  "HELP",
-  "    Prints this help.",
 ];
 
 /* ============================ The table ============================ */
@@ -1195,10 +1189,7 @@ export const streamCommands: CommandSpec[] = [
         name: "help",
         arity: 2,
         flags: ["loading", "stale"],
-        handler: (c) => {
-          c.out.array(XGROUP_HELP.length);
-          for (const line of XGROUP_HELP) c.out.simple(line);
-        },
+        handler: (c, argv) => replyHelp(c, argv, XGROUP_HELP),
         group: G,
         summary: "Show helpful text about the different subcommands",
         since: "5.0.0",
@@ -1329,10 +1320,7 @@ export const streamCommands: CommandSpec[] = [
         name: "help",
         arity: 2,
         flags: ["loading", "stale"],
-        handler: (c) => {
-          c.out.array(XINFO_HELP.length);
-          for (const line of XINFO_HELP) c.out.simple(line);
-        },
+        handler: (c, argv) => replyHelp(c, argv, XINFO_HELP),
         group: G,
         summary: "Show helpful text about the different subcommands",
         since: "5.0.0",
