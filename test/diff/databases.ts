@@ -129,6 +129,10 @@ const cases: DiffCase[] = [
         t.map((f) => f.replace(/\+\d+\.\d{6} \[(\d+) [0-9.:]+\]/, "+<time> [$1 <addr>]")),
     },
   },
+  {
+    name: "CONFIG GET databases: 16, as Redis starts with",
+    actions: [{ cmd: ["CONFIG", "GET", "databases"] }],
+  },
 ];
 
 export const family: Family = { name: "databases", since: 10, cases };
