@@ -1,4 +1,4 @@
-// redis-memory.test.ts -- memory stays bounded as Redis's does (issue 20, item 10).
+// redis-memory.test.ts -- memory stays bounded as Redis's does.
 //
 // Two promises. A big value is held once: Redis keeps a big query buffer
 // as the stored value itself, so a SET of N bytes grows the process by

@@ -1,4 +1,4 @@
-// redis-safety.test.ts -- Redis 7's safety defaults on every Redis step (issue 20, item 4),
+// redis-safety.test.ts -- Redis 7's safety defaults on every Redis step,
 // and the first-hour commands that do not fit the diff harness (item 7).
 //
 // Protected mode is about where a client comes from, so these tests connect

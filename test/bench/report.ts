@@ -189,7 +189,7 @@ function targets(results: CellResult[]): string[] {
           `- Step ${step}, ${n} clients, flat-out >= 1.0x redis with zero loss: ${mark(ratio >= 1 && r.loss === 0)} (${ratio.toFixed(2)}x, loss ${r.loss}; per cpu-s ${fmtRatio(cpu)}${noisy(r, redis)})`,
         );
       }
-      // The issue's latency targets, at every fixed rate: p99 <= 1.5x and
+      // The latency targets, at every fixed rate: p99 <= 1.5x and
       // p99.9 <= 3x redis's.
       for (const rate of rates) {
         const redisRate = find("redis", n, "rate", rate);
