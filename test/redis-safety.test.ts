@@ -1,5 +1,5 @@
 // redis-safety.test.ts -- Redis 7's safety defaults on every Redis step,
-// and the first-hour commands that do not fit the diff harness (item 7).
+// and the first-hour commands that do not fit the diff harness.
 //
 // Protected mode is about where a client comes from, so these tests connect
 // from 127.0.0.2 (any 127/8 address reaches this machine, and Redis counts
