@@ -1,6 +1,6 @@
 // cluster-script.test.ts -- `npm run cluster`, run as a reader runs it.
 //
-// The script starts a private Redis and three step 08 nodes, on free ports
+// The script starts a private Redis and three step 09 nodes, on free ports
 // (--port 0), so the test never needs 7711-7713 or 6379. A line said on one
 // node reaches a client on another; then the Redis is killed and restarted
 // from the script's own terminal (k, r), and the nodes, which never

@@ -1,14 +1,14 @@
-// cross-step.test.ts -- step 08's chat nodes, relaying through each of our own Redis servers.
+// cross-step.test.ts -- step 09's chat nodes, relaying through each of our own Redis servers.
 //
-// The tutorial's promise: the chat cluster of step 08 runs on the Redis
-// that steps 09-13 write, and the circle closes at step 13. This test keeps
+// The tutorial's promise: the chat cluster of step 09 runs on the Redis
+// that steps 10-20 write, and the circle closes at step 20. This test keeps
 // the promise honest. It finds every Redis-track step on disk, starts its
-// server, points two of step 08's nodes at it, and runs one row per thing
-// step 08 needs from Redis. A `since` table says which step first has the
-// commands a row needs (step 08's README, "What step 08 needs from Redis").
+// server, points two of step 09's nodes at it, and runs one row per thing
+// step 09 needs from Redis. A `since` table says which step first has the
+// commands a row needs (step 09's README, "What step 09 needs from Redis").
 // A step at or after `since` must pass the row. A step before it must show
 // exactly what is missing: it answers the row's commands with Redis's
-// "unknown command" error, and the nodes degrade the way step 08 promises
+// "unknown command" error, and the nodes degrade the way step 09 promises
 // (local chat goes on, the cluster-wide answers say "this node only").
 // The same rows run against a real redis-server, the reference: a row
 // that passes there must pass on every step from its `since` on.
@@ -64,16 +64,16 @@ interface Row {
   limited?: (ctx: Ctx) => Promise<void>;
 }
 
-// step 08's node says this when a cluster-wide question got no answer,
+// step 09's node says this when a cluster-wide question got no answer,
 // whether Redis is down or does not know the command.
 const THIS_NODE = "Redis is unreachable, this node only";
-const LEASE_MS = 5000; // step 08's cluster.ts
+const LEASE_MS = 5000; // step 09's cluster.ts
 const BURST = 200;
 
 const ROWS: Row[] = [
   {
     name: "nodes connect (HELLO 3, CLIENT SETINFO, INFO)",
-    since: 9,
+    since: 13,
     needs: ["hello", "client", "info", "subscribe"],
     async check({ nodes, probe }) {
       expect(nodes.map(nodeId)).not.toContain("?");
@@ -94,9 +94,9 @@ const ROWS: Row[] = [
   },
   {
     name: "channel lines and notices cross nodes: no echo, no duplicate, burst in order",
-    // No key needed: on step 09 the nodes' SETs fail (no nick leases, no
+    // No key needed: on step 10 the nodes' SETs fail (no nick leases, no
     // presence), and channels still relay. Found by running it.
-    since: 9,
+    since: 13,
     needs: ["subscribe", "unsubscribe", "publish"],
     async check({ nodes: [A, B] }) {
       const a = await joinNode(A!, "alice", "#rust");
@@ -123,7 +123,7 @@ const ROWS: Row[] = [
   },
   {
     name: "nicks are unique across nodes; /msg finds a nick on another node",
-    since: 10,
+    since: 15,
     needs: ["set", "get", "del", "publish"],
     async check({ nodes: [A, B], probe }) {
       const a = await joinNode(A!, "alice", "#lobby");
@@ -154,7 +154,7 @@ const ROWS: Row[] = [
   },
   {
     name: "/who, /names and /list answer for the whole cluster",
-    since: 10,
+    since: 15,
     needs: ["set", "scan", "mget"],
     async check({ nodes: [A, B] }) {
       const a = await joinNode(A!, "alice", "#rust");
@@ -180,7 +180,7 @@ const ROWS: Row[] = [
   },
   {
     name: "leases: the node's timer renews them; a freed nick is free on another node",
-    since: 13,
+    since: 20,
     needs: ["watch", "multi", "exec", "mget", "pexpire", "pttl", "get", "del"],
     async check({ nodes: [A, B], probe }) {
       const a = await joinNode(A!, "alice", "#lobby");
@@ -200,7 +200,7 @@ const ROWS: Row[] = [
       await untilNickGranted(B!, b, "alice", 8000);
     },
     async limited({ nodes: [A, B] }) {
-      // Without WATCH/MULTI/EXEC nobody renews the lease (and on step 09
+      // Without WATCH/MULTI/EXEC nobody renews the lease (and on step 10
       // there is no lease at all): while alice is still connected on A, her
       // nick comes free and B grants it to someone else.
       const a = await joinNode(A!, "alice", "#lobby");
@@ -215,7 +215,7 @@ const ROWS: Row[] = [
 
 /* ============================ Running it ================================= */
 
-// The chat step whose nodes we run: the newest one (step 08).
+// The chat step whose nodes we run: the newest one (step 09).
 const CHAT = listSteps()
   .filter((s) => s.track === "chat")
   .at(-1)!;
@@ -299,8 +299,8 @@ for (const target of TARGETS) {
   });
 }
 
-// The circle closes at step 13: by then every row must pass.
-it("every row is promised by step 13 at the latest", () => {
+// The circle closes at step 20: by then every row must pass.
+it("every row is promised by step 20 at the latest", () => {
   for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(13);
 });
 

@@ -69,7 +69,7 @@ function keepaliveTimer(serverPort: number, clientPort: number): string | undefi
   return row?.trim().split(/\s+/)[5]?.split(":")[0];
 }
 
-// Several nodes of this step on one private redis-server (step 08 on):
+// Several nodes of this step on one private redis-server (step 09 on):
 // run `fn` with them, connected, then stop them all.
 async function withCluster(
   ctx: Ctx,
@@ -425,7 +425,7 @@ const BEHAVIOURS: Behaviour[] = [
   },
   {
     name: "encrypted chat: the server relays only ciphertext",
-    since: 6,
+    since: 7,
     async check(ctx) {
       const sniffer = await ctx.connect();
       const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
@@ -447,7 +447,7 @@ const BEHAVIOURS: Behaviour[] = [
     // A keyed client never sends what the user typed in clear, and a line
     // typed before the server confirmed the nick waits for it.
     name: "keyed client: nothing typed leaks or is lost",
-    since: 6,
+    since: 7,
     async check(ctx) {
       const sniffer = await ctx.connect();
       const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
@@ -463,7 +463,7 @@ const BEHAVIOURS: Behaviour[] = [
   },
   {
     name: "channels: a line reaches its channel only",
-    since: 7,
+    since: 8,
     async check(ctx) {
       const [a, b, c] = [await ctx.connect(), await ctx.connect(), await ctx.connect()];
       await a.send("/join #rust\n");
@@ -490,7 +490,7 @@ const BEHAVIOURS: Behaviour[] = [
   },
   {
     name: "cross-node: a line said on one node reaches another",
-    since: 8,
+    since: 9,
     async check(ctx) {
       await withCluster(ctx, 2, async ([A, B]) => {
         const a = await joinNode(A!, "alice", "#rust");
@@ -509,7 +509,7 @@ const BEHAVIOURS: Behaviour[] = [
   },
   {
     name: "cross-node: /msg reaches a nick on another node",
-    since: 8,
+    since: 9,
     async check(ctx) {
       await withCluster(ctx, 2, async ([A, B]) => {
         const a = await joinNode(A!, "alice", "#lobby");
@@ -522,7 +522,7 @@ const BEHAVIOURS: Behaviour[] = [
   },
   {
     name: "cross-node: nicks are unique across nodes",
-    since: 8,
+    since: 9,
     async check(ctx) {
       await withCluster(ctx, 2, async ([A, B]) => {
         await joinNode(A!, "alice", "#lobby");

@@ -228,7 +228,7 @@ describe("INFO and CONFIG, every Redis step", () => {
         await cli.waitForExit();
       });
 
-      if (step.num >= 10) {
+      if (step.num >= 15) {
         it("redis-cli --memkeys weighs keys with MEMORY USAGE", async () => {
           const port = server().port;
           await redisCli(port, ["SET", "memkey", "x".repeat(1000)]);
@@ -241,7 +241,7 @@ describe("INFO and CONFIG, every Redis step", () => {
         });
       }
 
-      if (step.num >= 11) {
+      if (step.num >= 17) {
         it("a blocked command counts as one call, once it is served", async () => {
           const c = await connect(server().port);
           const waiter = await connect(server().port);

@@ -74,7 +74,7 @@ async function connect(port: number) {
 
 const STEPS = listSteps().filter((s) => s.track === "redis");
 
-for (const step of STEPS.filter((s) => s.num >= 10)) {
+for (const step of STEPS.filter((s) => s.num >= 15)) {
   describe(step.name, () => {
     it("a SET of 128 MB holds the value once (RSS grows by about 128 MB, not 256)", async () => {
       const server = await startServer(step.server);
@@ -109,7 +109,7 @@ for (const step of STEPS.filter((s) => s.num >= 10)) {
   });
 }
 
-for (const step of STEPS.filter((s) => s.num >= 9)) {
+for (const step of STEPS.filter((s) => s.num >= 13)) {
   describe(step.name, () => {
     it("CONFIG GET client-output-buffer-limit says Redis's default pubsub 32mb 8mb 60", async () => {
       const server = await startServer(step.server);

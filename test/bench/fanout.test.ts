@@ -50,7 +50,7 @@ describe("fan-out benchmark", () => {
   });
 
   it("runs a scenario's setup lines and syncs before the load", async () => {
-    // Step 03's unique nicks stand in for step 07's /join: a setup the
+    // Step 03's unique nicks stand in for step 08's /join: a setup the
     // server must apply before the load starts.
     const run = await runBenchmark({
       ...tiny,

@@ -49,7 +49,7 @@ const STEPS_DIR = path.join(REPO, "steps");
  * channels needs nothing but the right groups.
  *
  * A scenario runs a topology over some steps, client counts and modes
- * (null means "whatever the command line says"). Step 07's channel rows
+ * (null means "whatever the command line says"). Step 08's channel rows
  * put 500 clients in 50 channels, then in one: the cost of a line is
  * O(members of its channel), so 50 channels of 10 should deliver like 10
  * clients, not like 500.
@@ -68,7 +68,7 @@ export interface Topology {
 // The chat of steps 01-06: one room, everybody hears everybody.
 export const EVERYONE: Topology = { setup: () => [], group: () => 0 };
 
-// Step 07: client i joins channel #c<i mod n> and talks there.
+// Step 08: client i joins channel #c<i mod n> and talks there.
 export function channels(n: number): Topology {
   return { setup: (i) => [`/join #c${i % n}`], group: (i) => i % n };
 }
@@ -80,17 +80,17 @@ export interface Scenario {
   modes: Mode[] | null;
   /** Step numbers ("07") this scenario runs on; null: every selected step. */
   steps: string[] | null;
-  /** Step 08 on: run this many nodes on one private redis-server, clients split between them. */
+  /** Step 09 on: run this many nodes on one private redis-server, clients split between them. */
   nodes?: number;
 }
 
 export const SCENARIOS: Scenario[] = [
   { name: "fan-out", topology: EVERYONE, clients: null, modes: null, steps: null },
-  // 50 channels and 1 channel: step 07 only (redis would need its own setup).
+  // 50 channels and 1 channel: step 08 only (redis would need its own setup).
   { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["07"] },
   { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["07"] },
-  // Step 08: the same 100 clients in one channel, on one step 07 server,
-  // then split over two step 08 nodes relaying through a real redis-server.
+  // Step 09: the same 100 clients in one channel, on one step 08 server,
+  // then split over two step 09 nodes relaying through a real redis-server.
   { name: "1 channel, 1 node", topology: channels(1), clients: [100], modes: null, steps: ["07"] },
   {
     name: "1 channel, 2 nodes",

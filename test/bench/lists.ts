@@ -1,6 +1,6 @@
 // lists.ts -- the list benchmark: redis-benchmark's list tests and a BLPOP queue, ours vs Redis.
 //
-// `npx tsx test/bench/lists.ts [--step 11] [--requests 100000] [--seconds 3]`
+// `npx tsx test/bench/lists.ts [--step 16] [--requests 100000] [--seconds 3]`
 //
 // Two scenarios, each run against a step's server and a private
 // redis-server on the same machine, one after the other:
@@ -8,7 +8,7 @@
 // - Request/response: redis-benchmark -t lpush,rpush,lpop,rpop,lrange_100
 //   with 50 clients, at -P 1 (one request in flight per client: latency
 //   bound) and -P 16 (pipelined: throughput bound). The targets are those
-//   of step 10: at least 0.8x Redis at -P 1, 0.5x at -P 16.
+//   of step 14: at least 0.8x Redis at -P 1, 0.5x at -P 16.
 // - A blocking queue: consumers loop on BLPOP, producers RPUSH items that
 //   carry their send time. We report items/s delivered and the p50/p99
 //   wait from RPUSH sent to BLPOP reply received. Producers keep at most
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "3" },
   },
 });
-const STEP_DIRS: Record<string, string> = { "11": "11-lists", "12": "12-streams" };
+const STEP_DIRS: Record<string, string> = { "11": "17-blocking", "12": "19-consumer-groups" };
 const stepDir = STEP_DIRS[values.step!] ?? values.step!;
 const REQUESTS = Number(values.requests);
 const SECONDS = Number(values.seconds);

@@ -1,12 +1,12 @@
-// cluster.ts -- `npm run cluster`: a Redis and three chat nodes, to try step 08.
+// cluster.ts -- `npm run cluster`: a Redis and three chat nodes, to try step 09.
 //
 //   npm run cluster                   redis-server on a free port, nodes on 7711-7713
 //   npm run cluster -- --port 8000    nodes on 8000-8002 (--port 0: any three free ports)
-//   npm run cluster -- --broker 13    the nodes on step 13's server instead of redis-server
+//   npm run cluster -- --broker 13    the nodes on step 20's server instead of redis-server
 //
 // Everything runs in the foreground with its output prefixed ([redis],
 // [7711], ...). The Redis is private: a free port, no persistence, never the
-// machine's own 6379. Step 08's real lesson is its faults, so the Redis can
+// machine's own 6379. Step 09's real lesson is its faults, so the Redis can
 // be killed and started again while the nodes keep running: type a command
 // and Enter in this terminal.
 //
@@ -65,10 +65,10 @@ function parseOptions(steps: Step[]): { basePort: number; broker: Step | null } 
 
 const steps = listSteps();
 const { basePort, broker } = parseOptions(steps);
-// The newest step that has the chat nodes: step 08 (a later step may list
+// The newest step that has the chat nodes: step 09 (a later step may list
 // src/cluster.ts in its lesson because it deletes it).
 const step = steps.findLast((s) => s.track === "chat" && existsSync(`${s.dir}src/cluster.ts`));
-if (step === undefined) fail("no step with src/cluster.ts (step 08) found");
+if (step === undefined) fail("no step with src/cluster.ts (step 09) found");
 if (broker === null && spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status !== 0) {
   fail(
     "redis-server is not installed. On Debian/Ubuntu: sudo apt-get install redis-server\n" +

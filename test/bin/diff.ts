@@ -1,7 +1,7 @@
 // diff.ts -- `npm run diff -- 09`: the lesson of a step, as a unified diff.
 //
-//   npm run diff -- 09        the files step 09's lesson changes, each against
-//                             the same file in step 08 (deleted ones by name)
+//   npm run diff -- 09        the files step 10's lesson changes, each against
+//                             the same file in step 09 (deleted ones by name)
 //   npm run diff -- 08 09     the two folders compared whole
 //
 // With two steps, folders are compared whole, minus what tools write into

@@ -297,4 +297,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "connection", since: 9, cases };
+export const family: Family = { name: "connection", since: 13, cases };

@@ -135,4 +135,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "databases", since: 10, cases };
+export const family: Family = { name: "databases", since: 15, cases };

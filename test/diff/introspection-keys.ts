@@ -89,4 +89,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-keys", since: 10, cases };
+export const family: Family = { name: "introspection-keys", since: 15, cases };

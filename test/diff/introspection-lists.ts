@@ -52,4 +52,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-lists", since: 11, cases };
+export const family: Family = { name: "introspection-lists", since: 17, cases };

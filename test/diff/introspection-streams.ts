@@ -153,4 +153,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-streams", since: 12, cases };
+export const family: Family = { name: "introspection-streams", since: 19, cases };

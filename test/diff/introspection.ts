@@ -191,8 +191,8 @@ const cases: DiffCase[] = [
   {
     name: "CONFIG GET of several parameters",
     actions: [
-      // (Not databases: step 09 has one, Redis 16; the databases family
-      // compares it from step 10. client-output-buffer-limit: connection.ts.)
+      // (Not databases: step 10 has one, Redis 16; the databases family
+      // compares it from step 14. client-output-buffer-limit: connection.ts.)
       { cmd: ["CONFIG", "GET", "port", "maxmemory-policy"] },
       { cmd: ["CONFIG", "GET", "maxmemory-policy", "port", "port", "timeout"] },
       { cmd: ["CONFIG", "GET", "dir"] },
@@ -258,4 +258,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection", since: 9, cases };
+export const family: Family = { name: "introspection", since: 13, cases };

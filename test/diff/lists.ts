@@ -528,4 +528,4 @@ const cases: DiffCase[] = [...scripted];
 for (const seed of [11, 12, 13, 14, 15, 16]) cases.push(randomCase(seed));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "lists and blocking", since: 11, cases };
+export const family: Family = { name: "lists and blocking", since: 17, cases };

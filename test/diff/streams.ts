@@ -622,4 +622,4 @@ const cases: DiffCase[] = [...scripted];
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) cases.push(randomCase(seed));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "streams", since: 12, cases };
+export const family: Family = { name: "streams", since: 19, cases };

@@ -560,4 +560,4 @@ for (const seed of [1, 2, 3, 4, 5, 6]) cases.push(randomCase(seed));
 // Each case on an empty keyspace.
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "strings and keys", since: 10, cases };
+export const family: Family = { name: "strings and keys", since: 15, cases };

@@ -1,7 +1,7 @@
-// cluster.ts -- step 08's chat nodes on a Redis, as the cross-step tests start them.
+// cluster.ts -- step 09's chat nodes on a Redis, as the cross-step tests start them.
 //
 // The behaviour matrix runs a step's nodes on a real redis-server; the
-// cross-step test runs step 08's nodes on each of our own Redis servers.
+// cross-step test runs step 09's nodes on each of our own Redis servers.
 // Both start nodes, join them to channels and wait for things that happen
 // "within a lease" the same way, so that lives here once.
 

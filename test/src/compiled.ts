@@ -46,7 +46,7 @@ export function nodeArgs(script: URL | string, args: string[] = []): string[] {
       platform: "node",
       format: "esm",
       target: "node20",
-      // npm packages load from node_modules as usual (step 08's ioredis); the
+      // npm packages load from node_modules as usual (step 09's ioredis); the
       // workspace's own .ts packages (@smallchat/shared) are compiled in.
       external: ["ioredis"],
       logLevel: "error",

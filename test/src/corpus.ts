@@ -29,8 +29,8 @@ export function testSteps(): Step[] {
 }
 
 // The steps a test file runs against: its own step and every later step of
-// the same track. (The Redis track starts over at step 09 with a new server;
-// the chat steps' behaviours end with step 08.)
+// the same track. (The Redis track starts over at step 10 with a new server;
+// the chat steps' behaviours end with step 09.)
 export function corpusSteps(since: number): Step[] {
   const first = listSteps().find((s) => s.num === since);
   if (first === undefined) throw new Error(`corpusSteps: no step ${since}`);

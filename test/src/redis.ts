@@ -1,6 +1,6 @@
 // redis.ts -- a private, real redis-server for a test, never the machine's own.
 //
-// The Redis steps are checked against the real thing, and step 08's nodes
+// The Redis steps are checked against the real thing, and step 09's nodes
 // relay through it. Each test that needs one gets its own redis-server on a
 // free port, with no persistence (nothing written to disk, nothing read back
 // from an earlier run), bound to loopback, and killed when the test is done.
