@@ -15,7 +15,7 @@
 // sum of PUBLISH's receiver counts minus the messages received, after the
 // publisher stops and the sockets drain.
 //
-// Usage: npm run bench:resp -- [--step 10] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]
+// Usage: npm run bench:resp -- [--step 14] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]
 
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -249,7 +249,7 @@ function runInChild(job: Job): Promise<Result> {
 }
 
 const USAGE =
-  "usage: npm run bench:resp -- [--step 10] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]";
+  "usage: npm run bench:resp -- [--step 14] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]";
 
 // The command line, checked: --help prints the usage and exits 0; a bad
 // option or value prints what is wrong and the usage, and exits 2.

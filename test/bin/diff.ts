@@ -1,8 +1,8 @@
-// diff.ts -- `npm run diff -- 09`: the lesson of a step, as a unified diff.
+// diff.ts -- `npm run diff -- 10`: the lesson of a step, as a unified diff.
 //
-//   npm run diff -- 09        the files step 10's lesson changes, each against
+//   npm run diff -- 10        the files step 10's lesson changes, each against
 //                             the same file in step 09 (deleted ones by name)
-//   npm run diff -- 08 09     the two folders compared whole
+//   npm run diff -- 09 09     the two folders compared whole
 //
 // With two steps, folders are compared whole, minus what tools write into
 // them: everything that differs shows, listed or not.
