@@ -165,7 +165,7 @@ function describe(err: Error & { code?: string }): string {
 /* ============================ Encryption ==================================
  * With a key (env SMALLCHAT_KEY, or the contents of --key-file), the client
  * seals every chat line with encryption.ts before it leaves, and opens
- * every "nick> ~sc1 ..." line that comes back. The server relays the sealed
+ * every "nick> ~sc0 ..." line that comes back. The server relays the sealed
  * text like any other and never learns what it says. Lines starting with
  * "/" are commands for the server, so they must stay readable; only the
  * text of "/msg <nick> <text>" is sealed, and a command we do not know is
