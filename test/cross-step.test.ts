@@ -123,7 +123,7 @@ const ROWS: Row[] = [
   },
   {
     name: "nicks are unique across nodes; /msg finds a nick on another node",
-    since: 14,
+    since: 15,
     needs: ["set", "get", "del", "publish"],
     async check({ nodes: [A, B], probe }) {
       const a = await joinNode(A!, "alice", "#lobby");
