@@ -85,7 +85,8 @@ export class WrongTypeError extends Error {
  * - "flush": every key is about to go (FLUSHALL/FLUSHDB). Fired once, with
  *   key null, *before* the keys are dropped: WATCH must know whether a
  *   watched key existed, and a million events would be a million calls.
- * A change that changes nothing (DEL of a missing key) fires nothing: Redis's WATCH ignores those too.
+ * A change that changes nothing (DEL of a missing key) fires nothing:
+ * Redis's WATCH ignores those too.
  * Listeners run in the middle of a command: they should note the key and
  * act after the command, as Redis's signalKeyAsReady() only queues the key
  * for handleClientsBlockedOnKeys(). Writing to the Db from a listener would
