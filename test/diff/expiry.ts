@@ -327,7 +327,7 @@ const scripted: DiffCase[] = [
 
 const cases: DiffCase[] = [...scripted];
 // The random sequences of strings.ts, with expiries set and removed.
-for (const seed of [4, 5, 6]) cases.push(randomCase(seed, true));
+for (const seed of [3, 4, 5, 6, 7, 8]) cases.push(randomCase(seed, true));
 // Each case on an empty keyspace.
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
