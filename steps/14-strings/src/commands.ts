@@ -144,7 +144,6 @@ export function processCommand(c: Client, argv: Buffer[]): void {
     );
     return;
   }
-  Server.commandTime = Date.now();
   call(c, cmd, argv);
   afterCommand(c, cmd);
 }
