@@ -157,5 +157,29 @@ for (const step of steps) {
         }
       });
     });
+    describe("MEMORY USAGE of a list", () => {
+      it("weighs the ring and a sample of the elements, as redis-cli --memkeys asks", async () => {
+        const r = new Redis({ host: "127.0.0.1", port: server().port, lazyConnect: true });
+        try {
+          await r.connect();
+          await r.del("weigh");
+          expect(await r.call("MEMORY", "USAGE", "weigh")).toBeNull();
+          await r.rpush("weigh", ...Array.from({ length: 1000 }, () => "x".repeat(100)));
+          const sampled = Number(await r.call("MEMORY", "USAGE", "weigh"));
+          const all = Number(await r.call("MEMORY", "USAGE", "weigh", "SAMPLES", "0"));
+          // 1,000 elements of 100 bytes: at least their bytes, and not
+          // wildly more (a Buffer object each, the ring's slots).
+          for (const bytes of [sampled, all]) {
+            expect(bytes).toBeGreaterThan(100_000);
+            expect(bytes).toBeLessThan(400_000);
+          }
+          expect(sampled).toBe(all); // Equal elements: the sample is exact.
+          await r.ltrim("weigh", 0, 9);
+          expect(Number(await r.call("MEMORY", "USAGE", "weigh"))).toBeLessThan(sampled / 10);
+        } finally {
+          r.disconnect();
+        }
+      });
+    });
   });
 }
