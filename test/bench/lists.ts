@@ -9,11 +9,11 @@
 //   with 50 clients, at -P 1 (one request in flight per client: latency
 //   bound) and -P 16 (pipelined: throughput bound). The targets are those
 //   of step 14: at least 0.8x Redis at -P 1, 0.5x at -P 16.
-// - A blocking queue (step 17 on; skipped for step 16, which has no BLPOP): consumers loop on BLPOP, producers RPUSH items that
-//   carry their send time. We report items/s delivered and the p50/p99
-//   wait from RPUSH sent to BLPOP reply received. Producers keep at most
-//   WINDOW items in the list, so the wait measures the server's hand-off,
-//   not a backlog.
+// - A blocking queue (step 17 on: step 16 has no BLPOP): consumers loop
+//   on BLPOP, producers RPUSH items that carry their send time. We report
+//   items/s delivered and the p50/p99 wait from RPUSH sent to BLPOP reply
+//   received. Producers keep at most WINDOW items in the list, so the
+//   wait measures the server's hand-off, not a backlog.
 //
 // The load runs in this process, on the same 2 cores as the server: the
 // ratio between the two servers is what to read, not the absolute numbers.
