@@ -201,7 +201,7 @@ function runTimers(): void {
 // keys that have a TTL and deletes the dead ones, for at most a quarter of
 // the tick (Redis's activeExpireCycle), so a million keys that nobody
 // reads again are reclaimed over a few ticks without stalling the clients.
-// Blocked clients (step 17) time out in the loop itself, not in this tick.
+// In step 16 the same tick also times out blocked clients.
 const EXPIRE_BUDGET_MS = TICK_MS / 4;
 
 function serverCron(): void {
