@@ -427,7 +427,7 @@ function xreadGeneric(c: Client, argv: Buffer[], group: boolean): void {
 }
 
 /* ============================ Blocking reads ============================
- * XREAD BLOCK and XREADGROUP BLOCK park the client in step 16's blocking
+ * XREAD BLOCK and XREADGROUP BLOCK park the client in step 17's blocking
  * manager (blocking.ts), like BLPOP: every write to one of its keys
  * offers the key to it after the command, and serveBlocked() decides.
  * Reading consumes nothing, so every XREAD reader waiting on a key is
