@@ -109,7 +109,7 @@ const maskId = (frames: string[]) => frames.map((f) => f.replace(/(\r\nid\r\n:)\
 const AUTH_CONVERSATION = [
   ["PING"],
   ["CLIENT", "ID"],
-  ["SUBSCRIBE", "a"],
+  ["TIME"],
   ["nosuch"],
   ["ECHO"],
   ["HELLO", "3"],
