@@ -68,7 +68,6 @@ export const Server = {
   monitors: new Set<Client>(), // Clients that sent MONITOR.
   // Set by SHUTDOWN, with who asked: the loop stops after this iteration.
   shutdownAsap: null as string | null,
-  startTime: Date.now(),
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).
   pendingWrites: new Set<Client>(),
