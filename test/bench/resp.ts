@@ -274,7 +274,7 @@ function parseOptions(argv: string[]) {
     const step = values.step ? findStep(redisSteps, values.step) : redisSteps.at(-1);
     if (step === undefined) {
       throw new Error(
-        `no Redis step ${values.step} (the Redis steps: ${redisSteps.map((s) => s.name).join(" ")})`,
+        `no Redis step with pub/sub ${values.step} (they are: ${redisSteps.map((s) => s.name).join(" ")})`,
       );
     }
     const ns = values.clients.split(",").map(Number);
