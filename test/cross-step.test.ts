@@ -13,8 +13,10 @@
 // The same rows run against a real redis-server, the reference: a row
 // that passes there must pass on every step from its `since` on.
 //
-// New Redis steps (10 strings, 11 lists, 12 streams, 13 transactions) join
-// by existing; a step that lands without a command its row needs fails here.
+// New Redis steps join by existing; a step that lands without a command its
+// row needs fails here. Steps 10-12 have no pub/sub yet: the nodes, which
+// subscribe as soon as they connect, cannot use them at all, so those steps
+// only show that SUBSCRIBE is unknown there.
 
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -243,6 +245,10 @@ const TARGETS: Target[] = [
 ];
 
 type Cell = "pass" | "limited" | "";
+
+// The first step with everything step 09's nodes open with: HELLO 3,
+// CLIENT, INFO (ioredis's ready check) and SUBSCRIBE.
+const NODES_CONNECT = 13;
 const table = new Map<string, Map<string, Cell>>();
 
 // The running test's processes, stopped after it whatever happened.
@@ -264,8 +270,29 @@ async function missing(probe: Redis, names: string[]): Promise<string[]> {
 
 for (const target of TARGETS) {
   describe(target.label, () => {
+    if (target.num < NODES_CONNECT) {
+      it(`(before step ${NODES_CONNECT}) SUBSCRIBE is unknown: the nodes cannot use it`, async () => {
+        running.backend = await target.start();
+        const probe = new Redis(running.backend.url, {
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          enableReadyCheck: false,
+        });
+        running.probe = probe;
+        await expect(probe.call("SUBSCRIBE", "smallchat:probe")).rejects.toThrow(
+          "ERR unknown command 'SUBSCRIBE', with args beginning with: 'smallchat:probe' ",
+        );
+      });
+    }
     for (const row of ROWS) {
-      const cell: Cell = target.num >= row.since ? "pass" : row.limited ? "limited" : "";
+      const cell: Cell =
+        target.num < NODES_CONNECT
+          ? ""
+          : target.num >= row.since
+            ? "pass"
+            : row.limited
+              ? "limited"
+              : "";
       if (!table.has(row.name)) table.set(row.name, new Map());
       table.get(row.name)!.set(target.label, cell);
       if (cell === "") continue;
@@ -305,7 +332,7 @@ for (const target of TARGETS) {
 
 // The circle closes at step 20: by then every row must pass.
 it("every row is promised by step 20 at the latest", () => {
-  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(13);
+  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(20);
 });
 
 // The table, as the matrix prints its own: rows × backends.

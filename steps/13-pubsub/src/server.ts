@@ -191,9 +191,8 @@ function runTimers(): void {
   }
 }
 
-// The periodic tick. Nothing to do in this step: step 14 expires keys
-// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle),
-// while step 17's blocked clients time out in the loop itself, not here.
+// The periodic tick. Nothing to do in this step: step 15 expires keys
+// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle).
 function serverCron(): void {}
 
 /* ============================ The event loop ============================== */
