@@ -95,10 +95,10 @@ const HELP_TOPICS: [number, string][] = [
   [10, "SCAN"],
   [11, "LPOS"],
   [11, "BLMOVE"],
-  [12, "XADD"],
-  [12, "XREADGROUP"],
-  [12, "XINFO STREAM"],
-  [13, "WATCH"],
+  [18, "XADD"],
+  [19, "XREADGROUP"],
+  [18, "XINFO STREAM"],
+  [20, "WATCH"],
 ];
 
 // Two fields of our own, from the persistence step on: what the last start
