@@ -301,7 +301,7 @@ for (const target of TARGETS) {
 
 // The circle closes at step 20: by then every row must pass.
 it("every row is promised by step 20 at the latest", () => {
-  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(13);
+  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(20);
 });
 
 // The table, as the matrix prints its own: rows × backends.
