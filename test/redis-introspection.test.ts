@@ -98,7 +98,7 @@ const HELP_TOPICS: [number, string][] = [
   [17, "BLMOVE"],
   [18, "XADD"],
   [19, "XREADGROUP"],
-  [19, "XINFO STREAM"],
+  [18, "XINFO STREAM"],
   [20, "WATCH"],
 ];
 
