@@ -154,7 +154,6 @@ function flushClient(c: Client): void {
     }
     socket.uncork();
   }
-  c.socketHeld = socket.writableLength;
   Server.stats.writes++;
 }
 
@@ -218,7 +217,6 @@ function processEvent(ev: PollEvent<Client>): void {
       break;
     case "writable":
       // Drained: read again if we had stopped for it.
-      ev.data.socketHeld = 0;
       if (!ev.data.gone) readFromClient(ev.data);
       break;
     case "end":

@@ -22,9 +22,6 @@ export interface Client {
   laddr: string; // Our end of the connection.
   parser: RespParser;
   out: ReplyWriter; // Replies waiting for the end of the iteration.
-  // Bytes Node still held for this socket after our last flush (its
-  // writableLength then): read once per flush, not once per message.
-  socketHeld: number;
   name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
   // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
   // and QUIT run (Redis's NOAUTH).
@@ -172,7 +169,6 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     laddr: `${socket.localAddress}:${socket.localPort}`,
     parser,
     out: new ReplyWriter(() => Server.pendingWrites.add(c)),
-    socketHeld: 0,
     name: null,
     authenticated: Server.config.requirepass === null,
     db: 0,

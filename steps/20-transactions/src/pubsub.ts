@@ -134,7 +134,7 @@ export class PubSub {
   private deliver(c: Client, frame: Buffer): void {
     if (c.gone || c.closing) return;
     c.out.raw(frame);
-    const held = c.out.pending + c.socketHeld;
+    const held = c.out.pending + c.socket.writableLength;
     const { pubsubOutputLimit: hard, pubsubSoftLimit: soft, pubsubSoftSeconds } = this.limits();
     if (hard > 0 && held > hard) {
       this.overLimit(

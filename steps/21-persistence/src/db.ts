@@ -69,21 +69,8 @@ import type { Stream } from "./stream.ts";
 // A key as stored: one character per byte (see the header).
 export type Key = string;
 
-// The last Buffer converted and its key. A command mostly reads its key,
-// then writes it (INCR, LPUSH, RPOP): two conversions of the same Buffer,
-// each a call into C++ and a new string. Comparing the Buffer object is
-// enough, because a Buffer handed to the Db never changes afterwards: an
-// argument is a view of bytes the parser never writes again (resp.ts), and
-// anything else is a fresh copy.
-let lastBytes: Buffer | null = null;
-let lastKey: Key = "";
-
 export function toKey(bytes: Buffer): Key {
-  if (bytes !== lastBytes) {
-    lastKey = bytes.toString("latin1");
-    lastBytes = bytes;
-  }
-  return lastKey;
+  return bytes.toString("latin1");
 }
 
 export function fromKey(key: Key): Buffer {

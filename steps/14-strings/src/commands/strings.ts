@@ -159,42 +159,10 @@ function append(c: Client, argv: Buffer[]): void {
 
 /* ---- Counters ---- */
 
-const SMALL = 2n ** 50n;
-const MINUS_SMALL = -SMALL;
-
-// The digits of a counter as a stored value. They are ASCII, so UTF-8 (the
-// default) gives the same bytes as latin1, and Node's fast path for it
-// makes the Buffer in about half the time.
-const digits = (n: number | bigint) => Buffer.from(String(n));
-
-// The value as a number when it is a small integer by Redis's rules (at
-// most 15 digits, no "+", no leading zero), else null: the common counter
-// then costs no BigInt. Anything else goes the exact way, parseInt64.
-function smallInteger(b: Buffer): number | null {
-  const len = b.length;
-  let i = b[0] === 0x2d ? 1 : 0;
-  if (len - i < 1 || len - i > 15) return null;
-  if (b[i] === 0x30) return len === 1 ? 0 : null;
-  let n = 0;
-  for (; i < len; i++) {
-    const d = b[i]! - 0x30;
-    if (d < 0 || d > 9) return null;
-    n = n * 10 + d;
-  }
-  return b[0] === 0x2d ? -n : n;
-}
-
 // Add `by` to the integer at key (0 if missing) and reply the sum.
 function incrDecr(c: Client, key: Buffer, by: bigint): void {
   const db = Server.db;
   const cur = db.get(key, "string");
-  const small = cur === undefined ? 0 : smallInteger(cur);
-  if (small !== null && by >= MINUS_SMALL && by <= SMALL) {
-    const sum = small + Number(by); // Both under 2^50: exact.
-    db.setString(key, digits(sum));
-    c.out.integer(sum);
-    return;
-  }
   let value = 0n;
   if (cur !== undefined) {
     const n = parseInt64(cur);
@@ -203,7 +171,7 @@ function incrDecr(c: Client, key: Buffer, by: bigint): void {
   }
   const sum = addInt64(value, by);
   if (sum === null) throw new CommandError(ERR_OVERFLOW);
-  db.setString(key, digits(sum));
+  db.setString(key, Buffer.from(sum.toString(), "latin1"));
   c.out.integer(sum);
 }
 
