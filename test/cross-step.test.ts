@@ -68,6 +68,9 @@ interface Row {
 // whether Redis is down or does not know the command.
 const THIS_NODE = "Redis is unreachable, this node only";
 const LEASE_MS = 5000; // step 09's cluster.ts
+// A lease the probe cuts short: more than a tick, so a node that renews
+// gets the chance to, with room for a busy machine.
+const SHORT_LEASE_MS = 2000;
 const BURST = 200;
 
 const ROWS: Row[] = [
@@ -195,17 +198,26 @@ const ROWS: Row[] = [
       // Stretch it again and let alice go: only the node's check-and-delete
       // (WATCH, GET, MULTI, DEL, EXEC) can free the nick before 100 s.
       await probe.pexpire(key, 100_000);
-      a.close();
+      // A reset, not a FIN: the node frees a client that only ended its
+      // input a tick later (it may still be listening), a reset at once.
+      a.socket.resetAndDestroy();
       await A!.waitForLog(/^Disconnected client id=1/);
       await untilNickGranted(B!, b, "alice", 8000);
     },
-    async limited({ nodes: [A, B] }) {
-      // Without WATCH/MULTI/EXEC nobody renews the lease (and on step 10
-      // there is no lease at all): while alice is still connected on A, her
-      // nick comes free and B grants it to someone else.
+    async limited({ nodes: [A, B], probe }) {
+      // Without WATCH/MULTI/EXEC nobody renews the lease (and on a step
+      // without PX there is no lease at all): while alice is still
+      // connected on A, her nick comes free and B grants it to someone else.
       const a = await joinNode(A!, "alice", "#lobby");
+      // Shorten the lease rather than wait out all of it: a node that
+      // renewed would set it back to LEASE_MS on its next tick (1 s), long
+      // before it runs out, and B would never get the nick.
+      const key = "smallchat:nick:alice";
+      if ((await probe.pttl(key).catch(() => -2)) > SHORT_LEASE_MS) {
+        await probe.pexpire(key, SHORT_LEASE_MS);
+      }
       const b = await connectClient(B!.port);
-      await untilNickGranted(B!, b, "alice", LEASE_MS + 5000);
+      await untilNickGranted(B!, b, "alice", SHORT_LEASE_MS + 5000);
       expect(A!.logs.some((l) => / alice is now known as /.test(l))).toBe(false);
       await a.send("/who\n");
       expect(await a.nextLine()).toMatch(/^Users.*: alice( |$)/);
@@ -301,7 +313,7 @@ for (const target of TARGETS) {
 
 // The circle closes at step 20: by then every row must pass.
 it("every row is promised by step 20 at the latest", () => {
-  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(13);
+  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(20);
 });
 
 // The table, as the matrix prints its own: rows × backends.
