@@ -40,26 +40,32 @@ function runTs(file: string, args: string[], timeoutMs = 20000): Promise<Ran> {
 
 const STACK = /^\s+at /m;
 const steps = listSteps();
-// testSteps: every step, or only the one `npm test -- --step NN` names.
-const programs = testSteps().flatMap((s) => [
-  { name: `${s.name} server`, file: s.server },
-  ...(s.client === null ? [] : [{ name: `${s.name} client`, file: s.client }]),
-]);
 
-describe("every server and client", () => {
-  it.each(programs)("$name: --help prints the usage and exits 0", async ({ file }) => {
-    const run = await runTs(file, ["--help"]);
-    expect(run).toMatchObject({ code: 0, stderr: "" });
-    expect(run.stdout).toMatch(/^usage: (server|client)\.ts .*--port PORT/);
-  });
+// Every server and client, grouped by step (testSteps: every step, or only
+// the one `npm test -- --step NN` names).
+for (const step of testSteps()) {
+  const programs = [
+    { name: "server", file: step.server },
+    ...(step.client === null ? [] : [{ name: "client", file: step.client }]),
+  ];
+  describe(step.name, () => {
+    it.each(programs)("$name: --help prints the usage and exits 0", async ({ file }) => {
+      const run = await runTs(file, ["--help"]);
+      expect(run).toMatchObject({ code: 0, stderr: "" });
+      expect(run.stdout).toMatch(/^usage: (server|client)\.ts .*--port PORT/);
+    });
 
-  it.each(programs)("$name: a bad option prints the usage to stderr, exits 2", async ({ file }) => {
-    const run = await runTs(file, ["--bogus"]);
-    expect(run).toMatchObject({ code: 2, stdout: "" });
-    expect(run.stderr).toMatch(/^Unknown option '--bogus'\nusage: (server|client)\.ts /);
-    expect(run.stderr).not.toMatch(STACK);
+    it.each(programs)(
+      "$name: a bad option prints the usage to stderr, exits 2",
+      async ({ file }) => {
+        const run = await runTs(file, ["--bogus"]);
+        expect(run).toMatchObject({ code: 2, stdout: "" });
+        expect(run.stderr).toMatch(/^Unknown option '--bogus'\nusage: (server|client)\.ts /);
+        expect(run.stderr).not.toMatch(STACK);
+      },
+    );
   });
-});
+}
 
 // The scripts belong to no step: the full run checks them, a one-step run does not.
 if (!process.env.STEP)
