@@ -9,19 +9,21 @@ import { connectClient, type LineClient, type RunningServer, startServer } from 
 
 // Start `n` nodes of the chat server `serverFile` on the Redis at `url`,
 // side by side, and resolve once each says it is connected (ioredis's
-// handshake done, its node channel subscribed). `started` gets each node as
-// soon as it runs, so the caller can stop it even if another one fails.
+// handshake done, its node channel subscribed), or, with `connected` false
+// (a Redis the nodes cannot use), once each listens. `started` gets each
+// node as soon as it runs, so the caller can stop it even if another fails.
 export function startNodes(
   serverFile: string,
   url: string,
   n: number,
   started: RunningServer[],
+  connected = true,
 ): Promise<RunningServer[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
       const node = await startServer(serverFile, ["--redis", url]);
       started.push(node);
-      await node.waitForLog(/^redis: connected to /);
+      if (connected) await node.waitForLog(/^redis: connected to /);
       return node;
     }),
   );
