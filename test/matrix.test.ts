@@ -39,6 +39,8 @@ interface Behaviour {
   check(ctx: Ctx): Promise<void>;
   /** Steps before `since`: assert the known limitation. Absent: not applicable. */
   naive?: (ctx: Ctx) => Promise<void>;
+  /** First step with the limitation (the feature it limits arrived there); default: step 01. */
+  naiveSince?: number;
 }
 
 // Set the nick and wait until the server has really taken it: in step 01 a
@@ -67,6 +69,35 @@ function keepaliveTimer(serverPort: number, clientPort: number): string | undefi
     .split("\n")
     .find((l) => l.includes(ours));
   return row?.trim().split(/\s+/)[5]?.split(":")[0];
+}
+
+// A keyed piped client (step 06 on), named by a typed /nick, which every
+// keyed client understands, once the server has taken the nick.
+const KEY_ENV = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
+async function keyedClient(ctx: Ctx, name: string) {
+  const program = startProgram(ctx.step.client!, ["127.0.0.1", String(ctx.server.port)], KEY_ENV);
+  await program.waitForLog(/Welcome/);
+  program.write(`/nick ${name}\n`);
+  await ctx.server.waitForLog((l) => l.endsWith(`is now known as ${name}`));
+  return program;
+}
+
+// Alice says something sealed; once she has left, a raw socket that
+// recorded it takes her nick and sends the sealed line again. Returns bob,
+// past the first time he was shown the line.
+async function replayToBob(ctx: Ctx) {
+  const mallory = await ctx.connect();
+  const bob = await keyedClient(ctx, "bob");
+  const alice = await keyedClient(ctx, "alice");
+  alice.write("pay mallory 5 euros\n");
+  const relayed = await mallory.waitForLine(/^alice> ~sc/);
+  await bob.waitForLog("[e2e] alice> pay mallory 5 euros");
+  alice.proc.kill();
+  await ctx.server.waitForLog(/^Disconnected client id=\d+, nick=alice:/);
+  await mallory.send("/nick alice\n/who\n");
+  expect((await mallory.waitForLine(/^Users: /)).split(" ")).toContain("alice");
+  await mallory.send(`${relayed.slice("alice> ".length)}\n`);
+  return bob;
 }
 
 // Several nodes of this step on one private redis-server (step 09 on):
@@ -425,20 +456,14 @@ const BEHAVIOURS: Behaviour[] = [
   },
   {
     name: "encrypted chat: the server relays only ciphertext",
-    since: 7,
+    since: 6,
     async check(ctx) {
       const sniffer = await ctx.connect();
-      const key = { SMALLCHAT_KEY: "sck1.CSMWmGn_MHNrKJtltoJdKcnd0Q44HHE8St6bKFWClE0" };
-      const start = (nick: string) =>
-        startProgram(ctx.step.client!, ["127.0.0.1", String(ctx.server.port), "--nick", nick], key);
-      const alice = start("alice");
-      const bob = start("bob");
-      // Either may be first: a wait passes over the lines before its match.
-      await ctx.server.waitForLog(/is now known as (alice|bob)$/);
-      await ctx.server.waitForLog(/is now known as (alice|bob)$/);
+      const bob = await keyedClient(ctx, "bob");
+      const alice = await keyedClient(ctx, "alice");
       alice.write("meet at the old mill\n");
       await bob.waitForLog("[e2e] alice> meet at the old mill");
-      expect(await sniffer.waitForLine(/^alice> /)).toMatch(/^alice> ~sc1 [A-Za-z0-9+/=]+$/);
+      expect(await sniffer.waitForLine(/^alice> /)).toMatch(/^alice> ~sc\d+ [A-Za-z0-9+/=]+$/);
       expect(sniffer.received().toString()).not.toContain("old mill");
       expect(ctx.server.logs.join("\n")).not.toContain("old mill");
     },
@@ -459,6 +484,42 @@ const BEHAVIOURS: Behaviour[] = [
       await alice.waitForLog(/^\[!\] not sent: \/me is not a command/);
       await bob.waitForLog("[e2e] alice> first words");
       expect(sniffer.received().toString()).not.toMatch(/1234|first words/);
+    },
+  },
+  {
+    name: "a keyed client refuses a replayed sealed line",
+    since: 7,
+    naiveSince: 6,
+    async check(ctx) {
+      const bob = await replayToBob(ctx);
+      await bob.waitForLog("[!] alice> replayed message rejected");
+      expect(bob.logs.filter((l) => l.includes("pay mallory"))).toHaveLength(1);
+    },
+    async naive(ctx) {
+      // Step 06 has no memory of what it opened: the same line opens again.
+      const bob = await replayToBob(ctx);
+      await bob.waitForLog("[e2e] alice> pay mallory 5 euros");
+    },
+  },
+  {
+    // Alice asks for a nick that is taken, and says a line right after.
+    name: "a keyed client seals with the nick the server gave it",
+    since: 7,
+    naiveSince: 6,
+    async check(ctx) {
+      const bob = await keyedClient(ctx, "bob");
+      const alice = await keyedClient(ctx, "alice");
+      alice.write("/nick bob\nstill alice\n");
+      expect(await bob.waitForLog(/> still alice$/)).toBe("[e2e] alice> still alice");
+      expect(bob.logs.filter((l) => l.startsWith("[!]"))).toEqual([]);
+    },
+    async naive(ctx) {
+      // Step 06 seals with the nick it asked for, and bob is told it was relabeled.
+      const bob = await keyedClient(ctx, "bob");
+      const alice = await keyedClient(ctx, "alice");
+      alice.write("/nick bob\nstill alice\n");
+      await bob.waitForLog("[!] sealed by bob but relayed as from alice:");
+      expect(await bob.waitForLog(/> still alice$/)).toBe("[e2e] bob> still alice");
     },
   },
   {
@@ -589,7 +650,8 @@ const table = new Map<string, Map<string, Cell>>();
 for (const step of steps) {
   describe(step.name, () => {
     for (const b of BEHAVIOURS) {
-      const cell: Cell = step.num >= b.since ? "yes" : b.naive ? "naive" : "";
+      const naive = b.naive !== undefined && step.num >= (b.naiveSince ?? 1);
+      const cell: Cell = step.num >= b.since ? "yes" : naive ? "naive" : "";
       if (!table.has(b.name)) table.set(b.name, new Map());
       table.get(b.name)!.set(step.name, cell);
       if (cell === "") continue;

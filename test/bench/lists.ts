@@ -1,24 +1,25 @@
 // lists.ts -- the list benchmark: redis-benchmark's list tests and a BLPOP queue, ours vs Redis.
 //
-// `npx tsx test/bench/lists.ts [--step 16] [--requests 100000] [--seconds 3]`
+// `npx tsx test/bench/lists.ts [--step 17] [--requests 100000] [--seconds 3]`
 //
-// Two scenarios, each run against a step's server and a private
-// redis-server on the same machine, one after the other:
+// Two scenarios, each run against a step's server (16 lists or later) and
+// a private redis-server on the same machine, one after the other:
 //
 // - Request/response: redis-benchmark -t lpush,rpush,lpop,rpop,lrange_100
 //   with 50 clients, at -P 1 (one request in flight per client: latency
 //   bound) and -P 16 (pipelined: throughput bound). The targets are those
 //   of step 14: at least 0.8x Redis at -P 1, 0.5x at -P 16.
-// - A blocking queue: consumers loop on BLPOP, producers RPUSH items that
-//   carry their send time. We report items/s delivered and the p50/p99
-//   wait from RPUSH sent to BLPOP reply received. Producers keep at most
-//   WINDOW items in the list, so the wait measures the server's hand-off,
-//   not a backlog.
+// - A blocking queue (step 17 on: step 16 has no BLPOP): consumers loop
+//   on BLPOP, producers RPUSH items that carry their send time. We report
+//   items/s delivered and the p50/p99 wait from RPUSH sent to BLPOP reply
+//   received. Producers keep at most WINDOW items in the list, so the
+//   wait measures the server's hand-off, not a backlog.
 //
 // The load runs in this process, on the same 2 cores as the server: the
 // ratio between the two servers is what to read, not the absolute numbers.
 
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import net from "node:net";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -26,13 +27,17 @@ import { Histogram } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {
-    step: { type: "string", default: "11" },
+    step: { type: "string", default: "17" },
     requests: { type: "string", default: "100000" },
     seconds: { type: "string", default: "3" },
   },
 });
-const STEP_DIRS: Record<string, string> = { "11": "17-blocking", "12": "19-consumer-groups" };
-const stepDir = STEP_DIRS[values.step!] ?? values.step!;
+// `--step 17` or `--step 17-blocking`: the step folder whose number it is.
+const stepsDir = new URL("../../steps/", import.meta.url);
+const stepDir =
+  readdirSync(stepsDir).find((d) => d === values.step || d.startsWith(`${values.step}-`)) ??
+  values.step!;
+const STEP_NUM = Number.parseInt(stepDir, 10);
 const REQUESTS = Number(values.requests);
 const SECONDS = Number(values.seconds);
 
@@ -241,6 +246,7 @@ async function main(): Promise<void> {
         console.log(`| ${name} | ${fmt(mine)} | ${fmt(theirs)} | ${(mine / theirs).toFixed(2)} |`);
       }
     }
+    if (STEP_NUM < 17) return; // BLPOP arrives in step 17.
     console.log(
       `\nBlocking queue: ${PRODUCERS} producers (RPUSH), ${CONSUMERS} consumers (BLPOP), ` +
         `at most ${WINDOW} items in flight, ${SECONDS} s\n\n| server | items/s | p50 wait µs | p99 wait µs |\n|---|---:|---:|---:|`,

@@ -25,7 +25,7 @@ const { values } = parseArgs({
   options: {
     readers: { type: "string", default: "100" },
     seconds: { type: "string", default: "3" },
-    step: { type: "string", default: "19-consumer-groups" },
+    step: { type: "string", default: "18-streams" },
   },
 });
 const READERS = Number(values.readers);

@@ -24,21 +24,7 @@ const cases: DiffCase[] = [
         ],
       },
       {
-        cmd: [
-          "COMMAND",
-          "INFO",
-          "lset",
-          "linsert",
-          "lrem",
-          "ltrim",
-          "lpos",
-          "lmove",
-          "rpoplpush",
-          "blpop",
-          "brpop",
-          "blmove",
-          "brpoplpush",
-        ],
+        cmd: ["COMMAND", "INFO", "lset", "linsert", "lrem", "ltrim", "lpos", "lmove", "rpoplpush"],
       },
     ],
     except: withoutKeySpecs,
@@ -46,10 +32,10 @@ const cases: DiffCase[] = [
   {
     name: "COMMAND DOCS of the list commands",
     actions: [
-      { cmd: ["COMMAND", "DOCS", "lpush", "lpop", "lpos", "linsert", "lmove", "blmove", "blpop"] },
-      { cmd: ["COMMAND", "DOCS", "brpoplpush", "lrange", "lrem", "lset", "ltrim", "rpoplpush"] },
+      { cmd: ["COMMAND", "DOCS", "lpush", "lpop", "lpos", "linsert", "lmove"] },
+      { cmd: ["COMMAND", "DOCS", "lrange", "lrem", "lset", "ltrim", "rpoplpush"] },
     ],
   },
 ];
 
-export const family: Family = { name: "introspection-lists", since: 17, cases };
+export const family: Family = { name: "introspection-lists", since: 16, cases };

@@ -71,4 +71,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "protocol", since: 13, cases };
+export const family: Family = { name: "protocol", since: 10, cases };

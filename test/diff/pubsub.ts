@@ -1,6 +1,8 @@
 // pubsub.ts -- the diff family of pub/sub, scripted and seeded-random.
 
 import { type Action, type DiffCase, type Family, maskIds, random } from "../src/redis-diff.ts";
+import { maskNumbers } from "./clients.ts";
+import { withoutKeySpecs } from "./introspection.ts";
 
 const cases: DiffCase[] = [
   {
@@ -110,6 +112,54 @@ const cases: DiffCase[] = [
       { cmd: ["PSUBSCRIBE", "p*"] },
       { cmd: ["PUNSUBSCRIBE"] },
     ],
+  },
+  {
+    name: "PUBSUB: unknown subcommand, PUBSUB HELP",
+    actions: [
+      { cmd: ["PUBSUB", "nosuch"] },
+      { cmd: ["PUBSUB", "HELP"] },
+      { cmd: ["pubsub", "help"] },
+      { cmd: ["PUBSUB", "HELP", "x"] },
+    ],
+  },
+  {
+    name: "PUBSUB subcommands called the wrong way",
+    actions: [
+      { cmd: ["PUBSUB", "CHANNELS", "a", "b"] },
+      { cmd: ["pubsub", "channels", "a", "b", "c"] },
+      { cmd: ["PUBSUB", "NUMPAT", "x"] },
+      { cmd: ["PUBSUB", "CHANNELS", "*"] },
+    ],
+  },
+  {
+    name: "CLIENT LIST of a subscriber and a monitor",
+    actions: [
+      { conn: 2, cmd: ["SUBSCRIBE", "news"] },
+      { conn: 3, cmd: ["MONITOR"] },
+      { conn: 1, cmd: ["CLIENT", "LIST"] },
+    ],
+    except: {
+      why: "ports, ids, ages and memory figures are each server's own",
+      normalize: maskNumbers,
+    },
+  },
+  {
+    name: "CLIENT KILL TYPE pubsub closes the subscriber",
+    actions: [
+      { conn: 2, cmd: ["SUBSCRIBE", "news"] },
+      { conn: 1, cmd: ["CLIENT", "KILL", "TYPE", "pubsub"] },
+      { conn: 1, cmd: ["PUBLISH", "news", "x"] },
+      { conn: 1, cmd: ["CLIENT", "KILL", "TYPE", "pubsub"] },
+    ],
+  },
+  {
+    name: "COMMAND INFO and DOCS of the pub/sub commands",
+    actions: [
+      { cmd: ["COMMAND", "INFO", "subscribe", "unsubscribe", "psubscribe", "punsubscribe"] },
+      { cmd: ["COMMAND", "INFO", "publish", "pubsub|channels", "pubsub|numsub", "pubsub|numpat"] },
+      { cmd: ["COMMAND", "DOCS", "publish", "subscribe", "pubsub|numsub", "psubscribe"] },
+    ],
+    except: withoutKeySpecs,
   },
 ];
 

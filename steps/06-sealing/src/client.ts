@@ -22,12 +22,10 @@
 //
 // New in this step: with a key, chat lines are sealed before they leave and
 // opened when they come back (see "Encryption" below), so the server
-// relays text it cannot read; and the nick they are sealed with is the one
-// the server confirmed (see "Requests").
+// relays text it cannot read.
 
 import { readFileSync } from "node:fs";
 import type net from "node:net";
-import os from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { parseEndpoint, TCPConnect } from "@smallchat/shared/chatlib";
 import {
@@ -39,7 +37,6 @@ import {
   newSalt,
   type OpenResult,
   parseKey,
-  ReplayGuard,
   type SecretBox,
   SHORT_PASSPHRASE_CHARS,
 } from "./encryption.ts";
@@ -54,10 +51,6 @@ const ESC_TIMEOUT_MS = 100;
 // server to close its side, so replies to our last lines get printed. A
 // server that keeps the connection open gets this long.
 const CLOSE_GRACE_MS = 2000;
-
-// At the end of piped input, how long lines that wait for the server's
-// answer to a /nick (or /join) may wait before we give up on them.
-const ANSWER_TIMEOUT_MS = 10_000;
 
 // An incoming "line" longer than this is printed as it is, without waiting
 // for its "\n": a peer must not make us buffer forever.
@@ -172,19 +165,19 @@ function describe(err: Error & { code?: string }): string {
 /* ============================ Encryption ==================================
  * With a key (env SMALLCHAT_KEY, or the contents of --key-file), the client
  * seals every chat line with encryption.ts before it leaves, and opens
- * every "nick> ~sc1 ..." line that comes back. The server relays the sealed
+ * every "nick> ~sc0 ..." line that comes back. The server relays the sealed
  * text like any other and never learns what it says. Lines starting with
  * "/" are commands for the server, so they must stay readable; only the
  * text of "/msg <nick> <text>" is sealed, and a command we do not know is
  * refused here rather than sent in clear ("//text" says a line that starts
  * with "/"). Without a key nothing here does anything: the client is step
- * 05's, except that a --nick is confirmed (see "Requests").
+ * 05's.
  *
- * The server (or anyone on the wire: there is no TLS) can send us any text
- * it likes, so "[e2e]" must be a look it cannot produce: every line that
- * did not open under our key is shown after a tag of its own ("[server]",
- * "[clear]", "[!]"), and on a terminal "[e2e]" is drawn bold and green,
- * which incoming text cannot do: sanitize() turns its ESC into "^[".
+ * A line that opened under our key is shown as "[e2e] alice> text"; a line
+ * that did not open says why ("[!] ..."); anything else is shown as it came.
+ * Naive on purpose: the server (or anyone on the wire: there is no TLS) can
+ * send us any text it likes, "[e2e] alice> wire 500 to mallory" included,
+ * and it looks just like a line that opened. Step 07 fixes this.
  * ======================================================================== */
 
 // Private texts get their own key (derived from the same master key), so
@@ -197,16 +190,16 @@ const PRIVATE_CONTEXT = "/msg";
 const SERVER_COMMANDS = new Set(["/nick", "/msg", "/who"]);
 
 const USAGE =
-  "usage: client.ts [--nick NICK] [--key-file FILE] [--host HOST] [--port PORT] [HOST [PORT]]\n" +
+  "usage: client.ts [--key-file FILE] [--host HOST] [--port PORT] [HOST [PORT]]\n" +
   "       client.ts --new-key | --new-salt\n" +
   "       (the key comes from --key-file or the SMALLCHAT_KEY environment variable)";
 
-// SGR bold green, then back to normal: only we write escapes to the screen.
-const E2E_STYLE = "\x1b[1;32m";
-const STYLE_RESET = "\x1b[0m";
-
 let boxes: { chat: SecretBox; private: SecretBox } | null = null;
-// What the server calls us, as it confirmed; null while we don't know.
+// What we call ourselves: the nick of our last /nick, sealed into every
+// line. Naive on purpose: we take the nick we asked for, not the one the
+// server gave, so after a refused /nick (the nick was taken) our lines go
+// out sealed with a nick that is not ours, and readers see a warning.
+// Step 07 fixes this.
 let myNick: string | null = null;
 
 // Take "--name value" (or "--name=value") out of argv, so parseEndpoint,
@@ -256,19 +249,10 @@ function setUpEncryption(keyFile: string | undefined): void {
   } catch (err) {
     quit(2, `${(err as Error).message}`);
   }
-  const replays = new ReplayGuard();
   boxes = {
-    chat: createSecretBox(master, { replays }),
-    private: createSecretBox(master, { context: PRIVATE_CONTEXT, replays }),
+    chat: createSecretBox(master),
+    private: createSecretBox(master, { context: PRIVATE_CONTEXT }),
   };
-}
-
-function loginName(): string | null {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return null; // A container user with no passwd entry: the user must /nick.
-  }
 }
 
 // A line the user typed -> the line to send, or an error to show locally
@@ -291,22 +275,17 @@ function outgoingLine(line: string): { send: string } | { error: string } {
     const to = arg.slice(0, gap);
     const text = gap === -1 ? "" : arg.slice(gap + 1);
     // No text: send it as it is and let the server explain the usage.
-    if (text !== "") return sealLine(boxes.private, text, to, `/msg ${to} `);
+    if (text !== "") return sealLine(boxes.private, text, `/msg ${to} `);
   }
   return { send: line };
 }
 
-// Seal `text` for the channel (to = "") or for one nick, to go on the wire
-// after `prefix`: the server's line limit counts the prefix too.
-function sealLine(
-  box: SecretBox,
-  text: string,
-  to = "",
-  prefix = "",
-): { send: string } | { error: string } {
+// Seal `text` to go on the wire after `prefix`: the server's line limit
+// counts the prefix too.
+function sealLine(box: SecretBox, text: string, prefix = ""): { send: string } | { error: string } {
   if (myNick === null) return { error: "[!] not sent: set a nick first with /nick <nick>" };
   try {
-    return { send: prefix + box.seal(myNick, text, { to, prefix }) };
+    return { send: prefix + box.seal(myNick, text, { prefix }) };
   } catch (err) {
     if (err instanceof MessageTooLongError) {
       return {
@@ -317,69 +296,43 @@ function sealLine(
   }
 }
 
-// What to show for one line from the server: plain text, or a verified
-// message whose "[e2e]" tag only we can draw.
-type Shown = string | { verified: string; where: string };
-
 // A line from the server -> the lines to show (not yet sanitized). Only
 // "nick> ..." lines are messages: a nick has no spaces, so the first "> "
 // ends it, and "Welcome ... /nick <nick> to ..." is not mistaken for one.
-function showIncoming(line: string): Shown[] {
+function showIncoming(line: string): string[] {
   if (boxes === null) return [line];
   const message = parseMessage(line);
-  if (message === null) return [`[server] ${line}`];
+  if (message === null) return [line];
   const { nick } = message;
   let rest = message.rest;
   const isPrivate = rest.startsWith("(private) ");
   if (isPrivate) rest = rest.slice("(private) ".length);
 
-  const opened = isPrivate
-    ? boxes.private.open(rest, nick, myNick ?? "")
-    : boxes.chat.open(rest, nick);
-  return describeOpened(opened, "", nick, message.rest, isPrivate);
+  const opened = (isPrivate ? boxes.private : boxes.chat).open(rest, nick);
+  return describeOpened(opened, nick, message.rest, isPrivate);
 }
 
 function describeOpened(
   opened: OpenResult,
-  where: string,
   nick: string,
   rest: string,
   isPrivate: boolean,
-): Shown[] {
+): string[] {
   switch (opened.kind) {
     case "plain":
-      return [`${where}[clear] ${nick}> ${rest}`];
-    case "replay":
-      return [`${where}[!] ${nick}> replayed message rejected`];
-    case "stale":
-      return [
-        `${where}[!] ${nick}> stale message rejected (sealed ${Math.round(opened.ageMs / 1000)} s ago)`,
-      ];
-    case "old-session":
-      return [`${where}[!] ${nick}> message from an earlier run of ${opened.nick} rejected`];
-    case "misdelivered":
-      return [`${where}[!] ${nick}> a private message for ${opened.to} reached us: not shown`];
+      return [`${nick}> ${rest}`];
     case "unauthenticated":
-      return [`${where}[!] ${nick}> could not decrypt (different key, or tampered)`];
+      return [`[!] ${nick}> could not decrypt (different key, or tampered)`];
     case "unknown-version":
-      return [
-        `${where}[!] ${nick}> encrypted with unknown format ${opened.version} (newer client?)`,
-      ];
+      return [`[!] ${nick}> encrypted with unknown format ${opened.version} (newer client?)`];
     case "verified": {
-      const shown: Shown[] = [];
-      const lines = opened.missing === 1 ? "line" : "lines";
-      const verb = opened.missing === 1 ? "is" : "are";
-      if (opened.missing > 0) {
-        shown.push(`${where}[!] ${opened.missing} ${lines} from ${opened.nick} ${verb} missing`);
-      }
-      if (opened.late) shown.push(`${where}[!] a late line from ${opened.nick}, out of order:`);
+      const shown: string[] = [];
       // A key holder sealed it as one nick and it reached us as another:
       // the server relabeled it, or a key holder is pretending.
       if (opened.nickMismatch) {
-        shown.push(`${where}[!] sealed by ${opened.nick} but relayed as from ${nick}:`);
+        shown.push(`[!] sealed by ${opened.nick} but relayed as from ${nick}:`);
       }
-      const text = `${opened.nick}> ${isPrivate ? "(private) " : ""}${opened.text}`;
-      shown.push({ verified: text, where });
+      shown.push(`[e2e] ${opened.nick}> ${isPrivate ? "(private) " : ""}${opened.text}`);
       return shown;
     }
   }
@@ -393,154 +346,22 @@ function parseMessage(line: string): { nick: string; rest: string } | null {
   return { nick, rest: line.slice(end + 2) };
 }
 
-// A shown line as text for the screen: sanitized, and "[e2e]" styled when
-// the screen is a terminal.
-function render(item: Shown, styled: boolean): string {
-  if (typeof item === "string") return sanitize(item);
-  const tag = styled ? `${E2E_STYLE}[e2e]${STYLE_RESET}` : "[e2e]";
-  return `${sanitize(item.where)}${tag} ${sanitize(item.verified)}`;
-}
-
-/* ============================ Requests ====================================
- * Some of what we seal depends on the server's word: the nick sealed into
- * every line must be the one the server puts in front of it. So that state
- * changes only when the server confirms a request the user made, and what
- * the user types meanwhile waits, then goes out sealed with the confirmed
- * state. Nothing is dropped, nothing is sealed for a state we only hope for.
- *
- * The server says nothing when /nick works, only when it fails. So every
- * request is followed by a /who: the server answers lines in order, so its
- * "Users:" reply comes after any "ERR" the request earned, and ends the
- * wait. Our /who replies are not shown; the user's own /who still are.
- *
- * The nick picked at start (--nick, else SMALLCHAT_NICK, else the login
- * name) may be taken: then we try "nick_", "nick2", ... as IRC clients do.
- * ======================================================================== */
-
-type Request = {
-  kind: "nick";
-  nick: string;
-  base: string | null;
-  attempt: number;
-  err: string | null;
-};
-
-const MAX_NICK_ATTEMPTS = 9;
-
-let pending: Request | null = null;
-const held: string[] = []; // Lines typed while a request is pending, in order.
-const whoReplies: Array<Request | null> = []; // One per /who sent: ours, or the user's (null).
+// Where a line goes once the user finished typing it (or piped it in):
+// set by the mode we run in, once connected.
 let wire: (line: string) => void = () => {};
-let tell: (lines: Shown[]) => void = () => {};
+let tell: (lines: string[]) => void = () => {};
 let sent: (typed: string) => void = () => {};
-let idle: Array<() => void> = [];
 
-function startRequest(request: Request, line: string): void {
-  pending = request;
-  wire(line);
-  wire("/who");
-  whoReplies.push(request);
-}
-
-// A line the user finished typing (or piped in).
 function submit(line: string): void {
-  if (pending !== null || held.length > 0) {
-    held.push(line);
-    return;
-  }
-  dispatch(line);
-}
-
-function dispatch(line: string): void {
-  if (boxes !== null || startNick !== null) {
-    const nick = /^\/nick (.*)$/.exec(line);
-    if (nick !== null) {
-      startRequest({ kind: "nick", nick: nick[1] ?? "", base: null, attempt: 0, err: null }, line);
-      sent(line);
-      return;
-    }
-  }
   const out = outgoingLine(line);
   if ("error" in out) {
     tell([out.error]);
     return;
   }
-  if (out.send === "/who") whoReplies.push(null);
+  const nick = /^\/nick (.*)$/.exec(line);
+  if (nick !== null) myNick = nick[1] ?? "";
   wire(out.send);
   sent(line);
-}
-
-// Watch the server's lines while a request waits for its answer. True when
-// the line was ours only (a /who reply) and should not be shown.
-function watchReply(line: string): boolean {
-  if (pending !== null && /^ERR (nick |invalid nick|nicks )/.test(line)) pending.err = line;
-  if (!line.startsWith("Users: ") || whoReplies.length === 0) return false;
-  const request = whoReplies.shift() ?? null;
-  if (request === null) return false;
-  finish(request);
-  return true;
-}
-
-function finish(request: Request): void {
-  pending = null;
-  if (request.err === null) {
-    myNick = request.nick;
-    tell([`* you are now known as ${request.nick}`]);
-  } else if (request.base !== null && /already taken/.test(request.err)) {
-    const attempt = request.attempt + 1;
-    if (attempt <= MAX_NICK_ATTEMPTS) {
-      const nick = attempt === 1 ? `${request.base}_` : `${request.base}${attempt}`;
-      tell([`* nick ${request.nick} is taken: trying ${nick}`]);
-      startRequest({ ...request, nick, attempt, err: null }, `/nick ${nick}`);
-      return;
-    }
-  }
-  if (request.err !== null) {
-    tell([
-      myNick === null
-        ? "[!] no nick: use /nick <nick> before chatting"
-        : `* you are still ${myNick}`,
-    ]);
-  }
-  while (pending === null && held.length > 0) dispatch(held.shift() ?? "");
-  if (pending === null) {
-    const waiting = idle;
-    idle = [];
-    for (const fn of waiting) fn();
-  }
-}
-
-// Run `fn` once nothing waits for the server: no request, no held line.
-function whenIdle(fn: () => void): void {
-  if (pending === null && held.length === 0) fn();
-  else idle.push(fn);
-}
-
-// A line from the server -> what to show: our requests' answers are
-// watched first, and the welcome's "Use /nick" goes when we set the nick.
-function receive(line: string): Shown[] {
-  if (watchReply(line)) return [];
-  if (startNick !== null && line.startsWith("Welcome")) {
-    line = line.replace(/ Use \/nick .*$/, "");
-  }
-  return showIncoming(line);
-}
-
-let startNick: string | null = null;
-
-// Set the nick chosen at start, once connected.
-function startUp(nickOption: string | undefined): void {
-  startNick = nickOption ?? null;
-  if (boxes !== null) startNick ??= process.env.SMALLCHAT_NICK || loginName();
-  if (startNick === null) return;
-  const request: Request = {
-    kind: "nick",
-    nick: startNick,
-    base: startNick,
-    attempt: 0,
-    err: null,
-  };
-  startRequest(request, `/nick ${startNick}`);
 }
 
 /* ============================ Interactive mode ============================
@@ -565,28 +386,22 @@ function interactive(socket: net.Socket): void {
   // Print complete lines where the input line was, then draw it again,
   // text and cursor exactly as they were. One write, so the terminal never
   // shows the in-between state.
-  const printAbove = (lines: Shown[]) => {
+  const printAbove = (lines: string[]) => {
     if (lines.length === 0) return;
-    write(
-      hideLine() + lines.map((l) => `${render(l, true)}\n`).join("") + showLine(line, columns()),
-    );
+    write(hideLine() + lines.map((l) => `${sanitize(l)}\n`).join("") + showLine(line, columns()));
   };
   tell = printAbove;
   // smallchat shows our own lines too, since the server does not send them
-  // back to us; a line that waited for the server shows when it goes.
+  // back to us.
   sent = (typed) => printAbove([`you> ${typed}`]);
 
-  // One line at a time: receive() may print notes of its own, and they
-  // must come after the lines before them.
-  socket.on("data", (chunk: Buffer) => {
-    for (const l of incoming.push(chunk)) printAbove(receive(l));
-  });
+  socket.on("data", (chunk: Buffer) => printAbove(incoming.push(chunk).flatMap(showIncoming)));
   socket.on("error", (err) => {
     lostBecause = describe(err);
   });
   socket.on("close", () => {
     const rest = incoming.end();
-    if (rest !== "") printAbove(receive(rest));
+    if (rest !== "") printAbove(showIncoming(rest));
     quit(1, `Connection lost: ${lostBecause}`);
   });
 
@@ -619,16 +434,12 @@ function piped(socket: net.Socket): void {
   let stdinEnded = false;
   let lostBecause = "the server closed the connection";
 
-  const print = (lines: Shown[]) => {
-    for (const l of lines) process.stdout.write(`${render(l, false)}\n`);
+  const print = (lines: string[]) => {
+    for (const l of lines) process.stdout.write(`${sanitize(l)}\n`);
   };
+  // Refusals go to stderr, as errors do.
   tell = (lines) => {
-    for (const l of lines) {
-      // Refusals go to stderr, as errors do; notes about the nick are part
-      // of the conversation, in order with it.
-      const local = typeof l === "string" && /^\[!\] (not sent|no nick)/.test(l);
-      (local ? process.stderr : process.stdout).write(`${render(l, false)}\n`);
-    }
+    for (const l of lines) process.stderr.write(`${sanitize(l)}\n`);
   };
 
   // An empty line says nothing, as at the keyboard: skip it.
@@ -637,14 +448,14 @@ function piped(socket: net.Socket): void {
   };
 
   socket.on("data", (chunk: Buffer) => {
-    for (const l of incoming.push(chunk)) print(receive(l));
+    print(incoming.push(chunk).flatMap(showIncoming));
   });
   socket.on("error", (err) => {
     lostBecause = describe(err);
   });
   socket.on("close", () => {
     const rest = incoming.end();
-    if (rest !== "") print(receive(rest));
+    if (rest !== "") print(showIncoming(rest));
     // After our own end of input, the server closing is the normal goodbye.
     if (stdinEnded) quit(0);
     quit(1, `Connection lost: ${lostBecause}`);
@@ -653,19 +464,10 @@ function piped(socket: net.Socket): void {
   process.stdin.on("data", (chunk: Buffer) => send(input.push(chunk)));
   process.stdin.on("end", () => {
     send([input.end()]);
-    // Lines still waiting for the server's answer go out first; a server
-    // that never answers does not keep us here for ever.
-    const silent = setTimeout(
-      () => quit(1, `[!] no answer from the server: ${held.length} line(s) not sent`),
-      ANSWER_TIMEOUT_MS,
-    );
-    whenIdle(() => {
-      clearTimeout(silent);
-      stdinEnded = true;
-      // end() sends what is still queued, then a FIN: the server reads our
-      // last line before it sees that we are done.
-      socket.end(() => setTimeout(() => quit(0), CLOSE_GRACE_MS));
-    });
+    stdinEnded = true;
+    // end() sends what is still queued, then a FIN: the server reads our
+    // last line before it sees that we are done.
+    socket.end(() => setTimeout(() => quit(0), CLOSE_GRACE_MS));
   });
 }
 
@@ -685,7 +487,6 @@ async function main(): Promise<void> {
     }
   }
   const keyFile = takeOption(argv, "--key-file");
-  const nick = takeOption(argv, "--nick");
   const { host, port } = parseEndpoint(argv, "localhost", USAGE);
   setUpEncryption(keyFile);
   let socket: net.Socket;
@@ -705,7 +506,6 @@ async function main(): Promise<void> {
   } else {
     piped(socket);
   }
-  startUp(nick);
 }
 
 void main();

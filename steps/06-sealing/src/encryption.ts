@@ -39,7 +39,10 @@
 // - a member who leaks the key, or an ex-member who still knows it: changing
 //   it means telling everybody;
 // - the past: there is no forward secrecy. Whoever records today's traffic
-//   and learns the key next year reads all of it.
+//   and learns the key next year reads all of it;
+// - time and order. Naive on purpose: a sealed line opens as well the
+//   second time as the first, a week later, or after the line that followed
+//   it, so a server can replay, hold back or drop lines unseen. Step 07 fixes this.
 
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from "node:crypto";
 
@@ -77,9 +80,9 @@ export const SALTED_PREFIX = "scp1.";
 // picked by a human fall to a guess list, however slow each guess is.
 export const SHORT_PASSPHRASE_CHARS = 20;
 
-// Step 06 has one room, so every line uses this context. Step 08 passes the
-// channel name instead; a client of step 06 then talks to the step 08 room
-// that carries this same name.
+// Until step 08 there is one room, so every line uses this context. Step 08
+// passes the channel name instead; a client of step 07 then talks to the
+// step 08 room that carries this same name.
 export const DEFAULT_CONTEXT = "#lobby";
 
 // The master key is kept inside an object instead of a bare Buffer so it
@@ -171,23 +174,22 @@ export function masterKeyFrom(text: string): MasterKey {
  * A sealed message is one line of text, so the server's line handling stays
  * exactly as it was:
  *
- *     ~sc1 <base64( nonce[12] | ciphertext | tag[16] )>
+ *     ~sc0 <base64( nonce[12] | ciphertext | tag[16] )>
  *
- * "sc1" is the format version; it is also the AEAD associated data, so a
+ * "sc0" is the format version; it is also the AEAD associated data, so a
  * line cannot be relabeled as another version without failing to open. The
- * ciphertext hides this plaintext (numbers big endian, times in ms since
- * 1970):
+ * ciphertext hides this plaintext:
  *
- *     session[8] | started[6] | seq[4] | sent[6] |
- *     nickLen[1] | nick | toLen[1] | to | text          (strings UTF-8)
+ *     nickLen[1] | nick | text                          (strings UTF-8)
  *
- * `to` is the recipient of a private line and empty for a channel line, so
- * a private line delivered to the wrong person is caught. Length-prefixed
- * bytes rather than JSON: the size of a message is then known exactly in
- * advance, which the line limit below needs.
+ * The sender's nick is sealed with the text: the server puts a "nick> " in
+ * front of every line it relays, and a server that puts the wrong one is
+ * caught. Length-prefixed bytes rather than JSON: the size of a message is
+ * then known exactly in advance, which the line limit below needs. (Step 07
+ * seals more than this, and calls that format sc1.)
  * ======================================================================== */
 
-export const WIRE_VERSION = "sc1";
+export const WIRE_VERSION = "sc0";
 const MARKER = `~${WIRE_VERSION} `;
 const AAD = Buffer.from(WIRE_VERSION, "ascii");
 const VERSION_RE = /^~(sc[0-9]{1,6}) /;
@@ -195,16 +197,11 @@ const VERSION_RE = /^~(sc[0-9]{1,6}) /;
 const CIPHER = "aes-256-gcm";
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const SESSION_BYTES = 8;
-const TIME_BYTES = 6;
-const SEQ_BYTES = 4;
-const STARTED_AT = SESSION_BYTES;
-const SEQ_AT = STARTED_AT + TIME_BYTES;
-const SENT_AT = SEQ_AT + SEQ_BYTES;
-const NICK_LEN_AT = SENT_AT + TIME_BYTES;
-const HEADER_BYTES = NICK_LEN_AT + 1 + 1; // ... and the recipient's length byte
+const NICK_LEN_AT = 0;
+const HEADER_BYTES = 1; // The nick's length byte.
 const MAX_NAME_FIELD_BYTES = 255;
-const MAX_SEQ = 0xffffffff;
+// Far above any line the server relays: refuse to base64-decode megabytes.
+const MAX_ENCODED_CHARS = 64 * 1024;
 
 // The server refuses a line it receives longer than this (its "\n" not
 // counted). That is the line as we send it: "/msg bob " and all. What the
@@ -226,8 +223,6 @@ export class MessageTooLongError extends Error {
 }
 
 export interface SealOptions {
-  // The recipient of a private line; "" (the default) for a channel line.
-  to?: string;
   // What goes on the wire before the sealed text ("/msg bob "): it counts
   // against the line limit too.
   prefix?: string;
@@ -237,41 +232,23 @@ export interface SealOptions {
 // The longest text (in UTF-8 bytes, not characters) that `nick` can seal
 // into a line the server accepts whole. Negative when nothing fits at all.
 export function maxTextBytes(nick: string, options: SealOptions = {}): number {
-  const { to = "", prefix = "", maxLineBytes = MAX_LINE_BYTES } = options;
+  const { prefix = "", maxLineBytes = MAX_LINE_BYTES } = options;
   const lineRoom = maxLineBytes - Buffer.byteLength(prefix, "utf8") - MARKER.length;
   const rawRoom = Math.floor(lineRoom / 4) * 3; // base64: 4 chars per 3 bytes
-  const names = Buffer.byteLength(nick, "utf8") + Buffer.byteLength(to, "utf8");
+  const names = Buffer.byteLength(nick, "utf8");
   return rawRoom - NONCE_BYTES - TAG_BYTES - HEADER_BYTES - names;
 }
 
 /* ============================ Sealing ====================================
- * Each box seals with a random session id, the time the session started,
- * and a counter that goes up by one per message (one counter per
- * recipient, so every reader sees an unbroken sequence). Receivers use the
- * three to spot replays, gaps and a sender's earlier run; see "Replay
- * memory" below. A restarted client is a new session, started later.
+ * A box holds the key of one channel and seals and opens its lines.
  * ======================================================================== */
 
 export interface SecretBoxOptions {
   context?: string;
-  // Shared by every box of a client, so no box can be used to flush it.
-  replays?: ReplayGuard;
-  now?: () => number;
 }
 
 export type OpenResult =
-  | {
-      kind: "verified";
-      nick: string;
-      text: string;
-      nickMismatch: boolean;
-      missing: number; // Lines of this sender's sequence that never came before this one.
-      late: boolean; // It came after a newer line of the same sender (reordered).
-    }
-  | { kind: "replay" }
-  | { kind: "stale"; ageMs: number }
-  | { kind: "old-session"; nick: string }
-  | { kind: "misdelivered"; nick: string; to: string }
+  | { kind: "verified"; nick: string; text: string; nickMismatch: boolean }
   | { kind: "unauthenticated" }
   | { kind: "unknown-version"; version: string }
   | { kind: "plain" };
@@ -280,45 +257,28 @@ export type OpenResult =
 // scrypt only once.
 export function createSecretBox(master: MasterKey, options: SecretBoxOptions = {}): SecretBox {
   const context = options.context ?? DEFAULT_CONTEXT;
-  const now = options.now ?? Date.now;
-  return new SecretBox(
-    master.channelKey(context),
-    context,
-    options.replays ?? new ReplayGuard({ now }),
-    now,
-  );
+  return new SecretBox(master.channelKey(context), context);
 }
 
 export class SecretBox {
   readonly #key: Buffer;
-  readonly #replays: ReplayGuard;
-  readonly #now: () => number;
-  #session = randomBytes(SESSION_BYTES);
-  #started: number;
-  readonly #seqs = new Map<string, number>();
 
   constructor(
     key: Buffer,
     readonly context: string,
-    replays: ReplayGuard,
-    now: () => number = Date.now,
   ) {
     this.#key = key;
-    this.#replays = replays;
-    this.#now = now;
-    this.#started = now();
   }
 
-  // Turn one chat line into "~sc1 ...", ready to send after options.prefix
-  // and before a "\n". `nick` is our own nick as the server confirmed it:
-  // receivers compare it with the nick the server puts in front. Throws
-  // MessageTooLongError rather than produce a line the server would refuse.
+  // Turn one chat line into "~sc0 ...", ready to send after options.prefix
+  // and before a "\n". `nick` is our own nick: receivers compare it with the
+  // nick the server puts in front. Throws MessageTooLongError rather than
+  // produce a line the server would refuse.
   seal(nick: string, text: string, options: SealOptions = {}): string {
-    const { to = "", maxLineBytes = MAX_LINE_BYTES } = options;
+    const { maxLineBytes = MAX_LINE_BYTES } = options;
     const nickBytes = Buffer.from(nick, "utf8");
-    const toBytes = Buffer.from(to, "utf8");
     const textBytes = Buffer.from(text, "utf8");
-    if (nickBytes.length > MAX_NAME_FIELD_BYTES || toBytes.length > MAX_NAME_FIELD_BYTES) {
+    if (nickBytes.length > MAX_NAME_FIELD_BYTES) {
       throw new RangeError(`a nick is at most ${MAX_NAME_FIELD_BYTES} bytes`);
     }
     const limit = maxTextBytes(nick, options);
@@ -326,29 +286,10 @@ export class SecretBox {
       throw new MessageTooLongError(textBytes.length, Math.max(0, limit), maxLineBytes);
     }
 
-    // Four billion messages later the counter would wrap and look like a
-    // replay; a fresh session is a clean restart instead.
-    let seq = (this.#seqs.get(to) ?? 0) + 1;
-    if (seq > MAX_SEQ) {
-      this.#session = randomBytes(SESSION_BYTES);
-      this.#started = this.#now();
-      this.#seqs.clear();
-      seq = 1;
-    }
-    this.#seqs.set(to, seq);
-
-    const plain = Buffer.alloc(HEADER_BYTES + nickBytes.length + toBytes.length + textBytes.length);
-    this.#session.copy(plain, 0);
-    plain.writeUIntBE(this.#started, STARTED_AT, TIME_BYTES);
-    plain.writeUInt32BE(seq, SEQ_AT);
-    plain.writeUIntBE(this.#now(), SENT_AT, TIME_BYTES);
-    let at = NICK_LEN_AT;
-    for (const field of [nickBytes, toBytes]) {
-      plain.writeUInt8(field.length, at);
-      field.copy(plain, at + 1);
-      at += 1 + field.length;
-    }
-    textBytes.copy(plain, at);
+    const plain = Buffer.alloc(HEADER_BYTES + nickBytes.length + textBytes.length);
+    plain.writeUInt8(nickBytes.length, NICK_LEN_AT);
+    nickBytes.copy(plain, NICK_LEN_AT + 1);
+    textBytes.copy(plain, NICK_LEN_AT + 1 + nickBytes.length);
 
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv(CIPHER, this.#key, nonce, { authTagLength: TAG_BYTES });
@@ -371,8 +312,7 @@ export class SecretBox {
   // Open the part of a relayed line after "nick> ". `claimedNick` is that
   // nick, the one the server says sent it; the nick sealed inside wins, and
   // nickMismatch tells the caller to warn that the server relabeled it.
-  // `me` is our own nick, for private lines; "" for channel lines.
-  open(line: string, claimedNick: string, me = ""): OpenResult {
+  open(line: string, claimedNick: string): OpenResult {
     const match = VERSION_RE.exec(line);
     if (match === null) return { kind: "plain" };
     const version = match[1] ?? "";
@@ -382,37 +322,13 @@ export class SecretBox {
     if (plain === null || plain.length < HEADER_BYTES) return { kind: "unauthenticated" };
 
     // The tag checked out, so a key holder wrote these bytes. A key holder
-    // running other code can still write nonsense lengths: don't trust them.
-    const fields: string[] = [];
-    let at = NICK_LEN_AT;
-    for (let i = 0; i < 2; i++) {
-      const length = at < plain.length ? plain.readUInt8(at) : -1;
-      if (length < 0 || at + 1 + length > plain.length) return { kind: "unauthenticated" };
-      fields.push(plain.subarray(at + 1, at + 1 + length).toString("utf8"));
-      at += 1 + length;
-    }
-    const [nick = "", to = ""] = fields;
-    const text = plain.subarray(at).toString("utf8");
-    if (to !== me) return { kind: "misdelivered", nick, to };
-
-    const verdict = this.#replays.accept({
-      id: `${this.context}\n${nick}\n${to}`,
-      session: plain.subarray(0, SESSION_BYTES).toString("hex"),
-      started: plain.readUIntBE(STARTED_AT, TIME_BYTES),
-      seq: plain.readUInt32BE(SEQ_AT),
-      sent: plain.readUIntBE(SENT_AT, TIME_BYTES),
-    });
-    if (verdict.kind === "stale") return verdict;
-    if (verdict.kind === "old-session") return { kind: "old-session", nick };
-    if (verdict.kind === "replay") return verdict;
-    return {
-      kind: "verified",
-      nick,
-      text,
-      nickMismatch: nick !== claimedNick,
-      missing: verdict.missing,
-      late: verdict.late,
-    };
+    // running other code can still write a nonsense length: don't trust it.
+    const length = plain.readUInt8(NICK_LEN_AT);
+    const textAt = NICK_LEN_AT + 1 + length;
+    if (textAt > plain.length) return { kind: "unauthenticated" };
+    const nick = plain.subarray(NICK_LEN_AT + 1, textAt).toString("utf8");
+    const text = plain.subarray(textAt).toString("utf8");
+    return { kind: "verified", nick, text, nickMismatch: nick !== claimedNick };
   }
 
   // Base64 text -> plaintext bytes, or null if it is not the canonical
@@ -436,143 +352,5 @@ export class SecretBox {
       return null;
     }
     return plain;
-  }
-}
-
-/* ============================ Replay memory ===============================
- * A line the server (or anyone on the path) recorded can be sent again, and
- * a line can be held back, dropped, or sent ahead of an older one. The
- * tag cannot see any of that, so every line also carries its sender's
- * session, the time that session started, a counter, and the time it was
- * sealed, and the receiver checks them:
- *
- * - a line sealed more than STALE_AFTER_MS ago (or as far in the future:
- *   clocks differ a little, not by minutes) is stale, whoever kept it;
- * - once a sender's session has been seen, a line from a session of the
- *   same sender that started earlier is an old run's line, replayed;
- * - in a session, the counter must be new: a gap is reported ("2 lines
- *   from alice are missing"), and a line that fills a gap later is let
- *   through as late, exactly once; any other old counter is a replay.
- *
- * Only lines that passed the tag get here, so only key holders create
- * state, and state expires by time: once a session's newest line is stale,
- * every line of it is, so nothing is lost by forgetting it. A member who
- * floods us with sessions hits a cap; the sessions forgotten early leave a
- * mark (the newest time they covered), and a line from a session we do not
- * know that is no newer than that mark is refused: it might be one of them.
- * ======================================================================== */
-
-export const STALE_AFTER_MS = 5 * 60 * 1000;
-const MAX_SESSIONS = 4096;
-// A gap wider than this is counted but not remembered line by line: those
-// lines, if they come late, are refused as replays.
-const MAX_MISSING_PER_SESSION = 256;
-// Far above any line the server relays: refuse to base64-decode megabytes.
-const MAX_ENCODED_CHARS = 64 * 1024;
-
-interface SessionState {
-  highest: number;
-  missing: Set<number>;
-  newest: number; // The newest sealed time seen in this session.
-}
-
-export type ReplayVerdict =
-  | { kind: "ok"; missing: number; late: boolean }
-  | { kind: "replay" }
-  | { kind: "stale"; ageMs: number }
-  | { kind: "old-session" };
-
-export class ReplayGuard {
-  readonly #now: () => number;
-  readonly #windowMs: number;
-  readonly #maxSessions: number;
-  // Map keeps insertion order; re-inserting on every accepted line keeps the
-  // least recently heard first, ready to expire.
-  readonly #sessions = new Map<string, SessionState>();
-  // Per sender: the start time of its latest session, and when last heard.
-  readonly #latest = new Map<string, { started: number; newest: number }>();
-  #forgottenUpTo = 0;
-
-  constructor(options: { now?: () => number; windowMs?: number; maxSessions?: number } = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#windowMs = options.windowMs ?? STALE_AFTER_MS;
-    this.#maxSessions = options.maxSessions ?? MAX_SESSIONS;
-  }
-
-  get size(): number {
-    return this.#sessions.size;
-  }
-
-  accept(line: {
-    id: string; // context, nick and recipient: who is speaking where
-    session: string;
-    started: number;
-    seq: number;
-    sent: number;
-  }): ReplayVerdict {
-    const now = this.#now();
-    this.#expire(now);
-    const ageMs = now - line.sent;
-    if (Math.abs(ageMs) > this.#windowMs) return { kind: "stale", ageMs };
-
-    const latest = this.#latest.get(line.id);
-    if (latest !== undefined && line.started < latest.started) return { kind: "old-session" };
-
-    const key = `${line.id}\n${line.session}`;
-    const state = this.#sessions.get(key);
-    let missing = 0;
-    let late = false;
-    if (state === undefined) {
-      if (line.sent <= this.#forgottenUpTo) return { kind: "replay" };
-      // The first line we hear of a session says nothing about a gap: we
-      // may have joined the room after its first lines.
-      this.#remember(key, { highest: line.seq, missing: new Set(), newest: line.sent });
-    } else if (line.seq > state.highest) {
-      missing = line.seq - state.highest - 1;
-      for (let s = state.highest + 1; s < line.seq; s++) {
-        if (state.missing.size >= MAX_MISSING_PER_SESSION) break;
-        state.missing.add(s);
-      }
-      state.highest = line.seq;
-      state.newest = Math.max(state.newest, line.sent);
-      this.#remember(key, state);
-    } else if (state.missing.delete(line.seq)) {
-      late = true;
-    } else {
-      return { kind: "replay" };
-    }
-    if (latest === undefined || line.started > latest.started) {
-      this.#latest.delete(line.id);
-      this.#latest.set(line.id, { started: line.started, newest: line.sent });
-    } else {
-      latest.newest = Math.max(latest.newest, line.sent);
-    }
-    return { kind: "ok", missing, late };
-  }
-
-  #remember(key: string, state: SessionState): void {
-    this.#sessions.delete(key);
-    this.#sessions.set(key, state);
-    while (this.#sessions.size > this.#maxSessions) {
-      const [oldest, gone] = this.#sessions.entries().next().value ?? [];
-      if (oldest === undefined || gone === undefined) break;
-      this.#sessions.delete(oldest);
-      this.#forgottenUpTo = Math.max(this.#forgottenUpTo, gone.newest);
-    }
-    while (this.#latest.size > this.#maxSessions) {
-      const oldest = this.#latest.keys().next().value;
-      if (oldest === undefined) break;
-      this.#latest.delete(oldest);
-    }
-  }
-
-  // Forget what can no longer matter: sessions whose newest line is stale.
-  #expire(now: number): void {
-    for (const map of [this.#sessions, this.#latest]) {
-      for (const [key, state] of map) {
-        if (now - state.newest <= this.#windowMs) break;
-        map.delete(key);
-      }
-    }
   }
 }

@@ -20,10 +20,11 @@
 // to edit: the client sends each line it reads and prints each line it
 // receives, so it can be scripted.
 //
-// New in this step: with a key, chat lines are sealed before they leave and
+// Since step 06: with a key, chat lines are sealed before they leave and
 // opened when they come back (see "Encryption" below), so the server
-// relays text it cannot read; and the nick they are sealed with is the one
-// the server confirmed (see "Requests").
+// relays text it cannot read. New in this step: only a line that opened
+// under our key can look verified, and the nick it is sealed with is the
+// one the server confirmed (see "Requests").
 
 import { readFileSync } from "node:fs";
 import type net from "node:net";

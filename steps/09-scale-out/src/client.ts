@@ -22,8 +22,8 @@
 //
 // Since step 06: with a key, chat lines are sealed before they leave and
 // opened when they come back (see "Encryption" below), so the server
-// relays text it cannot read; and what they are sealed with (our nick, and
-// now our channel) is what the server confirmed (see "Requests").
+// relays text it cannot read. Since step 07, what they are sealed with (our
+// nick, and now our channel) is what the server confirmed (see "Requests").
 //
 // Since step 08: channels. Every channel has its own key, so the client
 // follows which channel it is talking in (see "Channels" below).
@@ -417,8 +417,8 @@ function parseMessage(line: string): { channel: string | null; nick: string; res
  * channel's name (HKDF, cheap: scrypt ran once at startup). A line sealed
  * for #a does not open in #b, so the server cannot move a message from one
  * room to another, and knowing one room's traffic says nothing about
- * another's. #lobby's key is the one step 06 used for everything, so a step
- * 06 client still talks with us in #lobby.
+ * another's. #lobby's key is the one step 07 used for everything, so a step
+ * 07 client still talks with us in #lobby.
  *
  * We seal with the key of the channel we talk in, and that changes only
  * when the server confirms a /join or /part the user asked for (see

@@ -77,9 +77,9 @@ export const SALTED_PREFIX = "scp1.";
 // picked by a human fall to a guess list, however slow each guess is.
 export const SHORT_PASSPHRASE_CHARS = 20;
 
-// Step 06 has one room, so every line uses this context. Step 08 passes the
-// channel name instead; a client of step 06 then talks to the step 08 room
-// that carries this same name.
+// Until step 08 there is one room, so every line uses this context. Step 08
+// passes the channel name instead; a client of step 07 then talks to the
+// step 08 room that carries this same name.
 export const DEFAULT_CONTEXT = "#lobby";
 
 // The master key is kept inside an object instead of a bare Buffer so it

@@ -12,13 +12,14 @@ import type { Client } from "./state.ts";
 
 export type Handler = (c: Client, argv: Buffer[]) => void;
 
-// Flags are Redis's names (COMMAND INFO shows them).
+// Flags are Redis's names. Nothing reads them yet: in step 11 the
+// dispatcher reads no_auth and MONITOR skips admin commands; step 12's
+// COMMAND INFO shows them all.
 export type Flag =
   | "write"
   | "readonly"
   | "denyoom"
   | "admin"
-  | "pubsub"
   | "noscript"
   | "loading"
   | "stale"
@@ -32,38 +33,11 @@ export interface CommandSpec {
   name: string; // Lowercase, as Redis prints it.
   arity: number;
   flags: Flag[];
-  handler?: Handler; // A container (CLIENT) has subcommands instead.
+  handler?: Handler; // A container (step 11's CLIENT) has subcommands instead.
   subcommands?: CommandSpec[];
-  // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
-  keys?: [number, number, number];
-  // For COMMAND DOCS and redis-cli's help and hints: Redis 7.0's texts.
-  group: string;
-  summary: string;
-  since: string;
-  complexity?: string;
-  tips?: string[]; // For COMMAND INFO: "nondeterministic_output", "request_policy:...".
-  syntax?: string; // The arguments, as a usage line (command-docs.ts).
-  history?: [string, string][]; // [version, what changed].
-  docFlags?: string[]; // "deprecated", "syscmd".
-  deprecatedSince?: string;
-  replacedBy?: string;
-  // Allowed while subscribed on a RESP2 connection.
-  pubsubContext?: boolean;
-  // ACL categories the flags and the group do not imply (COMMAND INFO
-  // derives the rest, see aclCategories() in commands/server.ts).
-  acl?: string[];
 }
 
-// What INFO commandstats shows for each command (Redis's calls,
-// microseconds, rejected_calls, failed_calls).
-export interface CommandStats {
-  calls: number;
-  usec: number;
-  rejectedCalls: number; // Refused before running: arity, context.
-  failedCalls: number; // Ran and answered an error.
-}
-
-export interface Command extends CommandSpec, CommandStats {
+export interface Command extends CommandSpec {
   fullname: string; // "client|setname" for a subcommand.
   sub: Map<string, Command> | null;
 }
@@ -81,23 +55,4 @@ export function shown(b: Buffer, max = 128): string {
 
 export function arityError(name: string): CommandError {
   return new CommandError(`ERR wrong number of arguments for '${name}' command`);
-}
-
-// Redis's addReplySubcommandSyntaxError(): a subcommand called the wrong
-// way where the table alone cannot tell (PUBSUB CHANNELS a b).
-export function subcommandSyntaxError(argv: Buffer[]): CommandError {
-  return new CommandError(
-    `ERR unknown subcommand or wrong number of arguments for '${shown(argv[1]!)}'. Try ${argv[0]!.toString("latin1").toUpperCase()} HELP.`,
-  );
-}
-
-// Redis's addReplyHelp(): what CLIENT HELP, PUBSUB HELP... answer, one
-// simple string per line, between a usage line and HELP's own entry.
-export function replyHelp(c: Client, argv: Buffer[], lines: string[]): void {
-  const name = argv[0]!.toString("latin1").toUpperCase();
-  c.out.array(lines.length + 3);
-  c.out.simple(`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
-  for (const line of lines) c.out.simple(line);
-  c.out.simple("HELP");
-  c.out.simple("    Prints this help.");
 }

@@ -23,10 +23,11 @@
 // down to its quirks: the two bytes after a bulk are skipped unchecked,
 // and a header line ends at "\r" plus any one byte.
 //
-// Replies go the other way: a handler calls bulk(), integer(), map()...
+// Replies go the other way: a handler calls bulk(), integer(), array()...
 // on the client's ReplyWriter, which appends RESP bytes to the client's
-// output buffer. The writer knows the client's protocol (RESP2, or RESP3
-// after HELLO 3), so no handler ever writes protocol bytes itself.
+// output buffer, so no handler ever writes protocol bytes itself. (That
+// will let step 11 give each client the protocol it asks for, RESP2 or
+// RESP3, without touching a handler.)
 
 /* ============================ Parsing ===================================== */
 
@@ -427,24 +428,6 @@ export class RespParser {
   }
 }
 
-// One complete frame of bulk strings, as an array (RESP2) or a push
-// (RESP3): a pub/sub message, built once and copied to every subscriber.
-export function encodePush(proto: Proto, parts: Buffer[]): Buffer {
-  const top = `${proto === 3 ? ">" : "*"}${parts.length}\r\n`;
-  let size = top.length;
-  for (const p of parts) size += `$${p.length}\r\n`.length + p.length + 2;
-  const out = Buffer.allocUnsafe(size);
-  let pos = putAscii(out, 0, top);
-  for (let i = 0; i < parts.length; i++) {
-    pos = putAscii(out, pos, `$${parts[i]!.length}\r\n`);
-    out.set(parts[i]!, pos);
-    pos += parts[i]!.length;
-    out[pos++] = 0x0d;
-    out[pos++] = 0x0a;
-  }
-  return out;
-}
-
 /* ============================ Replies =====================================
  * Replies are appended to a 16 KB slab, as Redis appends to each client's
  * 16 KB c->buf: a small reply costs a few bytes copied, no allocation. At
@@ -458,8 +441,6 @@ const SLAB_BYTES = 16 * 1024;
 const BIG_REPLY = 4 * 1024;
 const CRLF = Buffer.from("\r\n");
 
-export type Proto = 2 | 3;
-
 // Copy the characters of `s` (ASCII, or latin1: one byte each) into `buf`
 // at `pos`; returns the position after them. A loop, not buf.write(): for
 // the few bytes of a header (":42\r\n", "$5\r\n") the call into C++ and
@@ -469,28 +450,9 @@ function putAscii(buf: Buffer, pos: number, s: string): number {
   return pos;
 }
 
-// The frames whose RESP2 and RESP3 forms differ, prebuilt.
-const NULL_BULK: Record<Proto, Buffer> = { 2: Buffer.from("$-1\r\n"), 3: Buffer.from("_\r\n") };
-const NULL_ARRAY: Record<Proto, Buffer> = { 2: Buffer.from("*-1\r\n"), 3: Buffer.from("_\r\n") };
-
-// Every error reply sent, for INFO: the total (total_error_replies) and
-// the count per error code, the first word ("ERR", "WRONGTYPE"), for the
-// errorstats section. Redis stops adding new codes after 128, so a client
-// cannot grow the table with made-up ones; so do we.
-export const errorReplies = { total: 0, byCode: new Map<string, number>() };
-const ERROR_CODES_MAX = 128;
-
-function countError(msg: string): void {
-  errorReplies.total++;
-  const space = msg.indexOf(" ");
-  const code = space === -1 ? msg : msg.slice(0, space);
-  const n = errorReplies.byCode.get(code);
-  if (n !== undefined) errorReplies.byCode.set(code, n + 1);
-  else if (errorReplies.byCode.size < ERROR_CODES_MAX) errorReplies.byCode.set(code, 1);
-}
+const NULL_BULK = Buffer.from("$-1\r\n");
 
 export class ReplyWriter {
-  proto: Proto = 2;
   // Bytes waiting to be written (queued chunks plus the slab's unsent part).
   pending = 0;
   private chunks: Buffer[] = [];
@@ -531,8 +493,8 @@ export class ReplyWriter {
     this.pos = putAscii(slab, this.pos, s);
   }
 
-  // Append bytes already in RESP form: a prebuilt reply or a frame shared
-  // by many clients (a pub/sub message). Big ones are queued, not copied.
+  // Append bytes already in RESP form: a prebuilt reply (+PONG), or the
+  // payload of a big bulk. Big ones are queued, not copied.
   raw(b: Buffer): void {
     if (b.length >= BIG_REPLY) {
       this.seal();
@@ -542,7 +504,7 @@ export class ReplyWriter {
       return;
     }
     // set(), not copy(): Buffer.copy() makes a view object per call, which
-    // for a 60-byte pub/sub frame costs more than the copy.
+    // for a 60-byte frame costs more than the copy.
     this.room(b.length).set(b, this.pos);
     this.pos += b.length;
   }
@@ -556,7 +518,7 @@ export class ReplyWriter {
     return out;
   }
 
-  /* ---- The reply types. Each writes the client's protocol's form. ---- */
+  /* ---- The reply types of RESP2. ---- */
 
   simple(s: string): void {
     this.ascii(`+${s}\r\n`);
@@ -571,7 +533,6 @@ export class ReplyWriter {
   // User bytes in it arrive as latin1 text, one char per byte, and leave
   // as those same bytes.
   error(msg: string): void {
-    countError(msg);
     this.raw(Buffer.from(`-${msg.replace(/[\r\n]/g, " ")}\r\n`, "latin1"));
   }
 
@@ -597,59 +558,12 @@ export class ReplyWriter {
     this.pos = p;
   }
 
-  // RESP2's "$-1" (a missing value), RESP3's "_".
+  // "$-1": a missing value.
   null(): void {
-    this.raw(NULL_BULK[this.proto]);
-  }
-
-  // RESP2's "*-1" (a missing array), RESP3's "_".
-  nullArray(): void {
-    this.raw(NULL_ARRAY[this.proto]);
+    this.raw(NULL_BULK);
   }
 
   array(n: number): void {
     this.ascii(`*${n}\r\n`);
-  }
-
-  // A map of n key/value pairs: RESP3 "%n", RESP2 a flat array of 2n.
-  map(n: number): void {
-    this.ascii(this.proto === 3 ? `%${n}\r\n` : `*${n * 2}\r\n`);
-  }
-
-  set(n: number): void {
-    this.ascii(this.proto === 3 ? `~${n}\r\n` : `*${n}\r\n`);
-  }
-
-  // An out-of-band message (pub/sub): RESP3 ">n", RESP2 a plain array.
-  push(n: number): void {
-    this.ascii(this.proto === 3 ? `>${n}\r\n` : `*${n}\r\n`);
-  }
-
-  // RESP3 ",1.5", RESP2 a bulk string. No command here replies with one yet
-  // (INCRBYFLOAT answers a bulk string even in RESP3); a sorted set's ZSCORE
-  // would, and would need Redis's %.17g formatting, which String(d) is not.
-  double(d: number): void {
-    const text = Number.isFinite(d) ? String(d) : d > 0 ? "inf" : d < 0 ? "-inf" : "nan";
-    if (this.proto === 3) this.ascii(`,${text}\r\n`);
-    else this.bulk(text);
-  }
-
-  // RESP3 "#t"/"#f", RESP2 :1/:0.
-  bool(b: boolean): void {
-    if (this.proto === 3) this.ascii(b ? "#t\r\n" : "#f\r\n");
-    else this.ascii(b ? ":1\r\n" : ":0\r\n");
-  }
-
-  // Text meant for humans (INFO, CLIENT LIST): RESP3 "=len\r\ntxt:...",
-  // RESP2 a bulk string.
-  verbatim(text: string, format = "txt"): void {
-    if (this.proto === 2) {
-      this.bulk(text);
-      return;
-    }
-    const b = Buffer.from(text);
-    this.ascii(`=${b.length + 4}\r\n${format}:`);
-    this.raw(b);
-    this.raw(CRLF);
   }
 }

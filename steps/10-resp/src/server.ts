@@ -6,8 +6,7 @@
 // sends is no longer lines but RESP (resp.ts): length-prefixed, so any
 // byte can be in a value and the parser never scans a payload. A complete
 // request goes to the command table (commands.ts), whose handlers answer
-// through the client's reply writer, RESP2 or RESP3 as the client chose.
-// Step 08's channels are now pub/sub (pubsub.ts).
+// through the client's reply writer.
 //
 // One read can hold many requests (a pipelining client, redis-benchmark
 // -P 16): they are all run, in order, and all their replies leave in one
@@ -42,38 +41,22 @@ const PARSER_LIMITS = {
   },
 };
 
-// Redis's protected mode: what a client from another machine gets while
-// no password is set, before it can send anything.
-const DENIED =
-  "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
-
 function createClient(socket: net.Socket): Client {
   const parser = new RespParser(PARSER_LIMITS);
   const c = createClientState(socket, parser);
   Server.clients.set(c.id, c);
   Server.stats.connections++;
-  // Only the loopback addresses count as this machine: 127.0.0.2 does not,
-  // exactly as in Redis. The client is told why, then closed.
-  const { protectedMode, requirepass } = Server.config;
-  const local = socket.remoteAddress === "127.0.0.1" || socket.remoteAddress === "::1";
-  if (protectedMode && requirepass === null && !local) {
-    c.out.error(DENIED);
-    closeAfterReply(c, "protected mode: not a loopback address and no password set");
-  }
   return c;
 }
 
-// Free a client: forget its subscriptions, close its socket. Safe to call
+// Free a client: forget it, close its socket. Safe to call
 // twice. With `flush`, what is queued for it goes out first (the protocol
 // error, QUIT's +OK).
 function freeClient(c: Client, reason: string, flush = false): void {
   if (c.gone) return;
   c.gone = true;
   Server.clients.delete(c.id);
-  Server.pubsub.removeClient(c);
-  Server.monitors.delete(c);
   Server.pendingWrites.delete(c);
-  Server.toClose.delete(c);
   poller?.remove(c.socket);
   const chunks = c.out.take();
   if (flush && chunks.length > 0 && !c.socket.writableNeedDrain) {
@@ -97,7 +80,6 @@ function readFromClient(c: Client): void {
     if (chunk === null) return;
     Server.stats.netInput += chunk.length;
     Server.stats.reads++;
-    c.lastInteraction = Date.now();
     c.parser.feed(chunk);
     processInputBuffer(c);
     if (!c.gone && c.parser.buffered > Server.config.queryBufferLimit) {
@@ -107,7 +89,7 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait in the parser: when step 16 unblocks a
+// client (its next commands wait in the parser: when step 17 unblocks a
 // client, the loop calls this again for it before flushing, as Redis's
 // processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
@@ -148,13 +130,11 @@ function flushClient(c: Client): void {
     }
     socket.uncork();
   }
-  c.socketHeld = socket.writableLength;
   Server.stats.writes++;
 }
 
-// Redis's beforeSleep(): free the clients marked for closing, then flush.
+// Redis's beforeSleep(): flush every client with replies waiting.
 function handleClientsWithPendingWrites(): void {
-  for (const [c, reason] of Server.toClose) freeClient(c, reason);
   for (const c of Server.pendingWrites) {
     if (c.closeAfterReply !== null) freeClient(c, c.closeAfterReply, true);
     else flushClient(c);
@@ -191,9 +171,8 @@ function runTimers(): void {
   }
 }
 
-// The periodic tick. Nothing to do in this step: step 14 expires keys
-// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle),
-// step 16 times out blocked clients.
+// The periodic tick. Nothing to do in this step: step 15 expires keys
+// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle).
 function serverCron(): void {}
 
 /* ============================ The event loop ============================== */
@@ -213,7 +192,6 @@ function processEvent(ev: PollEvent<Client>): void {
       break;
     case "writable":
       // Drained: read again if we had stopped for it.
-      ev.data.socketHeld = 0;
       if (!ev.data.gone) readFromClient(ev.data);
       break;
     case "end":
@@ -237,40 +215,26 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
     for (const ev of events) processEvent(ev);
     runTimers();
     handleClientsWithPendingWrites();
-    if (Server.shutdownAsap !== null) {
-      log(`${Server.shutdownAsap}: shutting down`);
-      shutdownServer();
-      process.exit(0);
-    }
   }
 }
 
 /* ============================ Main ======================================== */
 
 const USAGE =
-  "usage: server.ts [--bind ADDRESSES] [--port PORT] [--protected-mode yes|no] [--requirepass PASSWORD]" +
-  " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
-  " [--pubsub-soft-limit BYTES] [--pubsub-soft-seconds N]" +
-  " (--host HOST is --bind with one address)";
+  "usage: server.ts [--host HOST] [--port PORT]" +
+  " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES]";
 
 function parseOptions(argv: string[]): void {
   const cfg = Server.config;
   try {
-    const { values, tokens } = parseArgs({
+    const { values } = parseArgs({
       args: argv,
-      tokens: true,
       options: {
         host: { type: "string" },
-        bind: { type: "string" },
         port: { type: "string" },
-        "protected-mode": { type: "string" },
-        requirepass: { type: "string" },
         "proto-max-bulk-len": { type: "string" },
         "client-query-buffer-limit": { type: "string" },
-        "pubsub-output-limit": { type: "string" },
         help: { type: "boolean" },
-        "pubsub-soft-limit": { type: "string" },
-        "pubsub-soft-seconds": { type: "string" },
       },
     });
     if (values.help) {
@@ -283,19 +247,7 @@ function parseOptions(argv: string[]): void {
       if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`invalid --${name}: ${text}`);
       return n;
     };
-    // --host and --bind say the same thing: the last one given wins.
-    for (const t of tokens) {
-      if (t.kind === "option" && (t.name === "host" || t.name === "bind")) cfg.bind = t.value!;
-    }
-    if (bindAddresses(cfg.bind).length === 0) throw new Error(`invalid --bind: ${cfg.bind}`);
-    const pm = values["protected-mode"];
-    if (pm !== undefined && pm !== "yes" && pm !== "no") {
-      throw new Error(`invalid --protected-mode: ${pm}`);
-    }
-    cfg.protectedMode = pm === undefined ? cfg.protectedMode : pm === "yes";
-    // An empty password is no password, as in Redis.
-    const pass = values.requirepass;
-    if (pass !== undefined) cfg.requirepass = pass === "" ? null : Buffer.from(pass);
+    cfg.host = values.host ?? cfg.host;
     cfg.port = num("port", values.port, cfg.port, 65535);
     const big = Number.MAX_SAFE_INTEGER;
     cfg.protoMaxBulkLen = num(
@@ -310,79 +262,21 @@ function parseOptions(argv: string[]): void {
       cfg.queryBufferLimit,
       big,
     );
-    cfg.pubsubOutputLimit = num(
-      "pubsub-output-limit",
-      values["pubsub-output-limit"],
-      cfg.pubsubOutputLimit,
-      big,
-    );
-    cfg.pubsubSoftLimit = num(
-      "pubsub-soft-limit",
-      values["pubsub-soft-limit"],
-      cfg.pubsubSoftLimit,
-      big,
-    );
-    cfg.pubsubSoftSeconds = num(
-      "pubsub-soft-seconds",
-      values["pubsub-soft-seconds"],
-      cfg.pubsubSoftSeconds,
-      big,
-    );
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
 }
 
-// The addresses of a `bind` setting: "*" is every IPv4 address, "::*"
-// every IPv6 one, and a leading "-" marks one that may be unavailable
-// (no IPv6 on this machine) without stopping the server.
-function bindAddresses(bind: string): { host: string; optional: boolean }[] {
-  return bind
-    .split(" ")
-    .filter((a) => a !== "" && a !== "-")
-    .map((a) => {
-      const optional = a.startsWith("-");
-      const host = optional ? a.slice(1) : a;
-      return { host: host === "*" ? "0.0.0.0" : host === "::*" ? "::" : host, optional };
-    });
-}
-
-// Errors that mean "this machine has no such address", which a "-" address
-// may meet: Redis skips those too.
-const UNAVAILABLE = new Set(["EADDRNOTAVAIL", "EAFNOSUPPORT", "EPROTONOSUPPORT"]);
-
 // listen(), with a sentence a person can act on when the port is taken:
-// on 6379 that is most likely a real Redis.
+// on 6379 that is most likely a real Redis. Exits on failure.
 function listen(host: string, port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     // allowHalfOpen: when a client ends its input (`printf 'PING\r\n' | nc
     // -N`), Node must not close our side before the replies to what it did
     // send are out. The loop closes it, after the reply (the "end" event).
     const server = net.createServer({ noDelay: true, allowHalfOpen: true });
-    server.once("error", reject);
-    // An IPv6 socket takes only IPv6 clients, as Redis's (IPV6_V6ONLY):
-    // IPv4 ones come through the IPv4 socket, with their plain address.
-    server.listen({ host, port, ipv6Only: net.isIPv6(host) }, () => {
-      server.off("error", reject);
-      resolve(server);
-    });
-  });
-}
-
-// Listen on every address of --bind, all on one port (the first one
-// picks it when --port is 0). Exits with a message on failure.
-async function listenAll(): Promise<net.Server[]> {
-  const servers: net.Server[] = [];
-  let port = Server.config.port;
-  for (const { host, optional } of bindAddresses(Server.config.bind)) {
-    try {
-      const server = await listen(host, port);
-      port = listeningPort(server);
-      servers.push(server);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (optional && UNAVAILABLE.has(e.code ?? "")) continue;
+    server.once("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "EADDRINUSE") {
         console.error(
           `port ${port} is already in use (a real redis-server, perhaps?): ` +
@@ -392,40 +286,31 @@ async function listenAll(): Promise<net.Server[]> {
         console.error(`Creating listening socket on ${host}: ${e.message}`);
       }
       process.exit(1);
-    }
-  }
-  if (servers.length === 0) {
-    console.error(`Creating listening socket: no address of '${Server.config.bind}' is available`);
-    process.exit(1);
-  }
-  Server.config.port = port;
-  return servers;
+    });
+    server.listen({ host, port }, () => resolve(server));
+  });
 }
 
-let listeners: net.Server[] = [];
+let listener: net.Server | null = null;
 
-// Close every client and listening socket: on SIGTERM, or for SHUTDOWN.
+// Close every client and the listening socket: on SIGTERM or Ctrl-C.
 function shutdownServer(): void {
   running = false;
   for (const c of Server.clients.values()) freeClient(c, "server shutting down");
-  for (const l of listeners) l.close();
+  listener?.close();
   log(`Ran ${Server.stats.commands} commands, ${Server.stats.writes} socket writes`);
 }
 
 async function main(): Promise<void> {
   parseOptions(process.argv.slice(2));
-  listeners = await listenAll();
-  // The poller watches the first listening socket; the others hand it
-  // their new connections, so the loop sees one stream of accepts.
-  const [first, ...others] = listeners;
-  for (const l of others) l.on("connection", (socket) => first!.emit("connection", socket));
-  poller = new Poller<Client>(first!);
+  const { host, port } = Server.config;
+  listener = await listen(host, port);
+  Server.config.port = listeningPort(listener);
+  poller = new Poller<Client>(listener);
   addTimer(TICK_MS, serverCron);
   onShutdown(shutdownServer);
-  for (const l of listeners) {
-    const a = l.address() as net.AddressInfo;
-    log(`listening on ${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
-  }
+  const a = listener.address() as net.AddressInfo;
+  log(`listening on ${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`);
   await eventLoop(poller);
 }
 

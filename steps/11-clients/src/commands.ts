@@ -5,7 +5,7 @@
 // (name included, so GET key), -2 means at least two. Checking it here, in
 // one place, gives every command the same error text for free, and the
 // handlers can index argv without counting. A command with subcommands
-// (CLIENT, CONFIG, COMMAND, PUBSUB) has a table of its own, whose rows are
+// (CLIENT) has a table of its own, whose rows are
 // named "client|setname" as Redis names them in its errors.
 //
 // Names are looked up case-insensitively: "get", "GET" and "gEt" are one
@@ -16,19 +16,15 @@
 // answers through c.out (resp.ts) and reports a command error by throwing
 // CommandError with Redis's exact text: the connection stays open. What a
 // row is, and CommandError, live in command.ts: the families import that,
-// never this file, which imports them. What a family needs from the table
-// is handed to it here (COMMAND, in commands/server.ts, lists the table).
+// never this file, which imports them.
 
 import { log } from "@smallchat/shared/chatlib";
 import { type Command, CommandError, type CommandSpec, shown } from "./command.ts";
 import { connectionCommands } from "./commands/connection.ts";
-import { pubsubCommands } from "./commands/pubsub.ts";
-import { serverCommands, setCommandTable } from "./commands/server.ts";
-import { errorReplies } from "./resp.ts";
 import { type Client, Server } from "./state.ts";
 
 // The families. A new step adds one line here.
-const FAMILIES: CommandSpec[][] = [connectionCommands, serverCommands, pubsubCommands];
+const FAMILIES: CommandSpec[][] = [connectionCommands];
 
 function build(spec: CommandSpec, parent: string | null): Command {
   const fullname = parent === null ? spec.name : `${parent}|${spec.name}`;
@@ -36,14 +32,13 @@ function build(spec: CommandSpec, parent: string | null): Command {
     spec.subcommands === undefined
       ? null
       : new Map(spec.subcommands.map((s) => [s.name, build(s, spec.name)]));
-  return { ...spec, fullname, sub, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  return { ...spec, fullname, sub };
 }
 
 export const commandTable = new Map<string, Command>();
 for (const family of FAMILIES) {
   for (const spec of family) commandTable.set(spec.name, build(spec, null));
 }
-setCommandTable(commandTable);
 
 // Every spelling of a command name seen so far ("GET", "get", "Get") ->
 // its entry, so that a lookup is one Map.get of the name as sent, without
@@ -116,41 +111,24 @@ function unknownCommandError(argv: Buffer[]): string {
 export function processCommand(c: Client, argv: Buffer[]): void {
   const cmd = lookupCommand(argv);
   if (cmd === null) {
-    rejectCommand(c, null, unknownCommandError(argv));
+    c.out.error(unknownCommandError(argv));
     return;
   }
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
-    rejectCommand(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
+    c.out.error(`ERR wrong number of arguments for '${cmd.fullname}' command`);
     return;
   }
   if (!c.authenticated && !cmd.flags.includes("no_auth")) {
-    rejectCommand(c, cmd, "NOAUTH Authentication required.");
-    return;
-  }
-  if (c.pubsub && c.out.proto === 2 && !cmd.pubsubContext) {
-    rejectCommand(
-      c,
-      cmd,
-      `ERR Can't execute '${cmd.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-    );
+    c.out.error("NOAUTH Authentication required.");
     return;
   }
   call(c, cmd, argv);
   afterCommand(c, cmd);
 }
 
-function rejectCommand(c: Client, cmd: Command | null, message: string): void {
-  if (cmd !== null) cmd.rejectedCalls++;
-  c.out.error(message);
-}
-
-// Invoke a handler and turn its CommandError into the error reply. Counts
-// the call for INFO: its time in microseconds, and whether it answered an
-// error (the reply writers' error count went up).
+// Invoke a handler and turn its CommandError into the error reply.
 export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   c.lastCommand = cmd.fullname;
-  const errorsBefore = errorReplies.total;
-  const start = performance.now();
   try {
     cmd.handler!(c, argv);
   } catch (err) {
@@ -163,10 +141,7 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
       c.out.error(`ERR internal error in '${cmd.fullname}'`);
     }
   }
-  cmd.usec += Math.round((performance.now() - start) * 1000);
-  cmd.calls++;
   Server.stats.commands++;
-  if (errorReplies.total > errorsBefore) cmd.failedCalls++;
   // Admin commands are not shown to monitors (they may carry secrets).
   if (Server.monitors.size > 0 && !cmd.flags.includes("admin")) feedMonitors(c, cmd, argv);
 }
@@ -213,8 +188,8 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Nothing to do in this step. Step 16
+// The hook point after every command. Nothing to do in this step. Step 17
 // serves the clients blocked on keys this command made ready (BLPOP), step
-// 13 ends a MULTI's queueing or touches WATCHed keys: each adds its call
+// 20 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.
 function afterCommand(_c: Client, _cmd: Command): void {}

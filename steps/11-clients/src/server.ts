@@ -7,7 +7,6 @@
 // byte can be in a value and the parser never scans a payload. A complete
 // request goes to the command table (commands.ts), whose handlers answer
 // through the client's reply writer, RESP2 or RESP3 as the client chose.
-// Step 08's channels are now pub/sub (pubsub.ts).
 //
 // One read can hold many requests (a pipelining client, redis-benchmark
 // -P 16): they are all run, in order, and all their replies leave in one
@@ -63,14 +62,13 @@ function createClient(socket: net.Socket): Client {
   return c;
 }
 
-// Free a client: forget its subscriptions, close its socket. Safe to call
+// Free a client: forget it, close its socket. Safe to call
 // twice. With `flush`, what is queued for it goes out first (the protocol
 // error, QUIT's +OK).
 function freeClient(c: Client, reason: string, flush = false): void {
   if (c.gone) return;
   c.gone = true;
   Server.clients.delete(c.id);
-  Server.pubsub.removeClient(c);
   Server.monitors.delete(c);
   Server.pendingWrites.delete(c);
   Server.toClose.delete(c);
@@ -107,7 +105,7 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait in the parser: when step 16 unblocks a
+// client (its next commands wait in the parser: when step 17 unblocks a
 // client, the loop calls this again for it before flushing, as Redis's
 // processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
@@ -148,7 +146,6 @@ function flushClient(c: Client): void {
     }
     socket.uncork();
   }
-  c.socketHeld = socket.writableLength;
   Server.stats.writes++;
 }
 
@@ -191,9 +188,8 @@ function runTimers(): void {
   }
 }
 
-// The periodic tick. Nothing to do in this step: step 14 expires keys
-// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle),
-// step 16 times out blocked clients.
+// The periodic tick. Nothing to do in this step: step 15 expires keys
+// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle).
 function serverCron(): void {}
 
 /* ============================ The event loop ============================== */
@@ -213,7 +209,6 @@ function processEvent(ev: PollEvent<Client>): void {
       break;
     case "writable":
       // Drained: read again if we had stopped for it.
-      ev.data.socketHeld = 0;
       if (!ev.data.gone) readFromClient(ev.data);
       break;
     case "end":
@@ -249,8 +244,7 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
 
 const USAGE =
   "usage: server.ts [--bind ADDRESSES] [--port PORT] [--protected-mode yes|no] [--requirepass PASSWORD]" +
-  " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES] [--pubsub-output-limit BYTES]" +
-  " [--pubsub-soft-limit BYTES] [--pubsub-soft-seconds N]" +
+  " [--proto-max-bulk-len BYTES] [--client-query-buffer-limit BYTES]" +
   " (--host HOST is --bind with one address)";
 
 function parseOptions(argv: string[]): void {
@@ -267,10 +261,7 @@ function parseOptions(argv: string[]): void {
         requirepass: { type: "string" },
         "proto-max-bulk-len": { type: "string" },
         "client-query-buffer-limit": { type: "string" },
-        "pubsub-output-limit": { type: "string" },
         help: { type: "boolean" },
-        "pubsub-soft-limit": { type: "string" },
-        "pubsub-soft-seconds": { type: "string" },
       },
     });
     if (values.help) {
@@ -308,24 +299,6 @@ function parseOptions(argv: string[]): void {
       "client-query-buffer-limit",
       values["client-query-buffer-limit"],
       cfg.queryBufferLimit,
-      big,
-    );
-    cfg.pubsubOutputLimit = num(
-      "pubsub-output-limit",
-      values["pubsub-output-limit"],
-      cfg.pubsubOutputLimit,
-      big,
-    );
-    cfg.pubsubSoftLimit = num(
-      "pubsub-soft-limit",
-      values["pubsub-soft-limit"],
-      cfg.pubsubSoftLimit,
-      big,
-    );
-    cfg.pubsubSoftSeconds = num(
-      "pubsub-soft-seconds",
-      values["pubsub-soft-seconds"],
-      cfg.pubsubSoftSeconds,
       big,
     );
   } catch (err) {

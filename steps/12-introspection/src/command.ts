@@ -18,7 +18,6 @@ export type Flag =
   | "readonly"
   | "denyoom"
   | "admin"
-  | "pubsub"
   | "noscript"
   | "loading"
   | "stale"
@@ -47,8 +46,6 @@ export interface CommandSpec {
   docFlags?: string[]; // "deprecated", "syscmd".
   deprecatedSince?: string;
   replacedBy?: string;
-  // Allowed while subscribed on a RESP2 connection.
-  pubsubContext?: boolean;
   // ACL categories the flags and the group do not imply (COMMAND INFO
   // derives the rest, see aclCategories() in commands/server.ts).
   acl?: string[];
@@ -83,15 +80,7 @@ export function arityError(name: string): CommandError {
   return new CommandError(`ERR wrong number of arguments for '${name}' command`);
 }
 
-// Redis's addReplySubcommandSyntaxError(): a subcommand called the wrong
-// way where the table alone cannot tell (PUBSUB CHANNELS a b).
-export function subcommandSyntaxError(argv: Buffer[]): CommandError {
-  return new CommandError(
-    `ERR unknown subcommand or wrong number of arguments for '${shown(argv[1]!)}'. Try ${argv[0]!.toString("latin1").toUpperCase()} HELP.`,
-  );
-}
-
-// Redis's addReplyHelp(): what CLIENT HELP, PUBSUB HELP... answer, one
+// Redis's addReplyHelp(): what CLIENT HELP answers, one
 // simple string per line, between a usage line and HELP's own entry.
 export function replyHelp(c: Client, argv: Buffer[], lines: string[]): void {
   const name = argv[0]!.toString("latin1").toUpperCase();

@@ -5,7 +5,7 @@
 // (name included, so GET key), -2 means at least two. Checking it here, in
 // one place, gives every command the same error text for free, and the
 // handlers can index argv without counting. A command with subcommands
-// (CLIENT, CONFIG, COMMAND, PUBSUB) has a table of its own, whose rows are
+// (CLIENT, CONFIG, COMMAND) has a table of its own, whose rows are
 // named "client|setname" as Redis names them in its errors.
 //
 // Names are looked up case-insensitively: "get", "GET" and "gEt" are one
@@ -22,13 +22,12 @@
 import { log } from "@smallchat/shared/chatlib";
 import { type Command, CommandError, type CommandSpec, shown } from "./command.ts";
 import { connectionCommands } from "./commands/connection.ts";
-import { pubsubCommands } from "./commands/pubsub.ts";
 import { serverCommands, setCommandTable } from "./commands/server.ts";
 import { errorReplies } from "./resp.ts";
 import { type Client, Server } from "./state.ts";
 
 // The families. A new step adds one line here.
-const FAMILIES: CommandSpec[][] = [connectionCommands, serverCommands, pubsubCommands];
+const FAMILIES: CommandSpec[][] = [connectionCommands, serverCommands];
 
 function build(spec: CommandSpec, parent: string | null): Command {
   const fullname = parent === null ? spec.name : `${parent}|${spec.name}`;
@@ -127,14 +126,6 @@ export function processCommand(c: Client, argv: Buffer[]): void {
     rejectCommand(c, cmd, "NOAUTH Authentication required.");
     return;
   }
-  if (c.pubsub && c.out.proto === 2 && !cmd.pubsubContext) {
-    rejectCommand(
-      c,
-      cmd,
-      `ERR Can't execute '${cmd.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-    );
-    return;
-  }
   call(c, cmd, argv);
   afterCommand(c, cmd);
 }
@@ -213,8 +204,8 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Nothing to do in this step. Step 16
+// The hook point after every command. Nothing to do in this step. Step 17
 // serves the clients blocked on keys this command made ready (BLPOP), step
-// 13 ends a MULTI's queueing or touches WATCHed keys: each adds its call
+// 20 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.
 function afterCommand(_c: Client, _cmd: Command): void {}

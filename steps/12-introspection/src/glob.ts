@@ -1,8 +1,8 @@
-// glob.ts -- Redis's glob patterns: PSUBSCRIBE, CONFIG GET, later KEYS and SCAN MATCH.
+// glob.ts -- Redis's glob patterns: CONFIG GET, COMMAND LIST, later PSUBSCRIBE, KEYS, SCAN.
 //
 // `*` any run of bytes, `?` any one byte, `[abc]` `[^abc]` `[a-z]` a set,
 // `\x` the byte x itself. This is a port of stringmatchlen() from Redis's
-// util.c, corners included, because a pattern that matches a channel in
+// util.c, corners included, because a pattern that matches a name in
 // Redis must match it here too: an unterminated `[abc` still works as a set,
 // a reversed range `[z-a]` means `[a-z]`, a `\` inside a set escapes the next
 // byte, a trailing `\` matches itself, and patterns deeper than 1000 stars

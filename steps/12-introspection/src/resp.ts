@@ -427,24 +427,6 @@ export class RespParser {
   }
 }
 
-// One complete frame of bulk strings, as an array (RESP2) or a push
-// (RESP3): a pub/sub message, built once and copied to every subscriber.
-export function encodePush(proto: Proto, parts: Buffer[]): Buffer {
-  const top = `${proto === 3 ? ">" : "*"}${parts.length}\r\n`;
-  let size = top.length;
-  for (const p of parts) size += `$${p.length}\r\n`.length + p.length + 2;
-  const out = Buffer.allocUnsafe(size);
-  let pos = putAscii(out, 0, top);
-  for (let i = 0; i < parts.length; i++) {
-    pos = putAscii(out, pos, `$${parts[i]!.length}\r\n`);
-    out.set(parts[i]!, pos);
-    pos += parts[i]!.length;
-    out[pos++] = 0x0d;
-    out[pos++] = 0x0a;
-  }
-  return out;
-}
-
 /* ============================ Replies =====================================
  * Replies are appended to a 16 KB slab, as Redis appends to each client's
  * 16 KB c->buf: a small reply costs a few bytes copied, no allocation. At
@@ -532,7 +514,7 @@ export class ReplyWriter {
   }
 
   // Append bytes already in RESP form: a prebuilt reply or a frame shared
-  // by many clients (a pub/sub message). Big ones are queued, not copied.
+  // by many clients (a MONITOR line). Big ones are queued, not copied.
   raw(b: Buffer): void {
     if (b.length >= BIG_REPLY) {
       this.seal();
@@ -542,7 +524,7 @@ export class ReplyWriter {
       return;
     }
     // set(), not copy(): Buffer.copy() makes a view object per call, which
-    // for a 60-byte pub/sub frame costs more than the copy.
+    // for a 60-byte frame costs more than the copy.
     this.room(b.length).set(b, this.pos);
     this.pos += b.length;
   }
@@ -618,11 +600,6 @@ export class ReplyWriter {
 
   set(n: number): void {
     this.ascii(this.proto === 3 ? `~${n}\r\n` : `*${n}\r\n`);
-  }
-
-  // An out-of-band message (pub/sub): RESP3 ">n", RESP2 a plain array.
-  push(n: number): void {
-    this.ascii(this.proto === 3 ? `>${n}\r\n` : `*${n}\r\n`);
   }
 
   // RESP3 ",1.5", RESP2 a bulk string. No command here replies with one yet

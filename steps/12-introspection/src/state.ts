@@ -10,7 +10,6 @@
 // loop does it at a safe point, as Redis's freeClientAsync() does.
 
 import type net from "node:net";
-import { PubSub } from "./pubsub.ts";
 import { ReplyWriter, type RespParser } from "./resp.ts";
 
 export interface Client {
@@ -20,26 +19,17 @@ export interface Client {
   laddr: string; // Our end of the connection.
   parser: RespParser;
   out: ReplyWriter; // Replies waiting for the end of the iteration.
-  // Bytes Node still held for this socket after our last flush (its
-  // writableLength then): read once per flush, not once per message.
-  socketHeld: number;
   name: Buffer | null; // CLIENT SETNAME / HELLO SETNAME.
   // AUTH (or HELLO AUTH) done, or not needed: without it only AUTH, HELLO
   // and QUIT run (Redis's NOAUTH).
   authenticated: boolean;
   db: number; // The database SELECTed, 0 at first.
   monitor: boolean; // Sent MONITOR: gets a line for every command run.
-  // When its unsent output last went over the pub/sub soft limit, in ms
-  // since the epoch; 0 while under it.
-  softLimitSince: number;
   createdAt: number; // ms since the epoch.
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
   lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
-  // Subscribed to at least one channel or pattern: in RESP2 only the
-  // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
-  pubsub: boolean;
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 16's BLPOP will.
+  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
@@ -61,12 +51,6 @@ export interface Config {
   databases: number; // How many databases SELECT can pick from.
   protoMaxBulkLen: number; // proto-max-bulk-len.
   queryBufferLimit: number; // client-query-buffer-limit.
-  // client-output-buffer-limit pubsub: a subscriber holding more than the
-  // hard limit of unsent output is dropped at once; one over the soft limit
-  // for longer than pubsubSoftSeconds is dropped too.
-  pubsubOutputLimit: number;
-  pubsubSoftLimit: number;
-  pubsubSoftSeconds: number;
 }
 
 export const Server = {
@@ -78,23 +62,12 @@ export const Server = {
     databases: 1, // No keys yet: one (empty) database. Step 14 has 16.
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
-    pubsubOutputLimit: 32 * 1024 * 1024, // Redis's default: pubsub 32mb 8mb 60.
-    pubsubSoftLimit: 8 * 1024 * 1024,
-    pubsubSoftSeconds: 60,
   } as Config,
   clients: new Map<number, Client>(),
   nextId: 1,
   monitors: new Set<Client>(), // Clients that sent MONITOR.
   // Set by SHUTDOWN, with who asked: the loop stops after this iteration.
   shutdownAsap: null as string | null,
-  // Channels and patterns with their subscribers (pubsub.ts).
-  pubsub: new PubSub(
-    (): Config => Server.config,
-    (c: Client, reason: string): void => {
-      Server.stats.pubsubDropped++;
-      closeAsap(c, reason);
-    },
-  ),
   startTime: Date.now(),
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).
@@ -103,12 +76,13 @@ export const Server = {
   // clients_to_close): freeing one in the middle of a fan-out would change
   // the set being walked.
   toClose: new Map<Client, string>(),
+  // What the loop counts (Redis's names): the log prints some at exit,
+  // step 12's INFO shows them all.
   stats: {
     connections: 0, // total_connections_received
     commands: 0, // total_commands_processed
     netInput: 0, // total_net_input_bytes
     netOutput: 0, // total_net_output_bytes
-    pubsubDropped: 0, // client_output_buffer_limit_disconnections (pubsub)
     reads: 0, // Chunks read from sockets.
     writes: 0, // Flushes: one socket write (or writev) each.
   },
@@ -123,16 +97,13 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     laddr: `${socket.localAddress}:${socket.localPort}`,
     parser,
     out: new ReplyWriter(() => Server.pendingWrites.add(c)),
-    socketHeld: 0,
     name: null,
     authenticated: Server.config.requirepass === null,
     db: 0,
     monitor: false,
-    softLimitSince: 0,
     createdAt: now,
     lastInteraction: now,
     lastCommand: "NULL",
-    pubsub: false,
     blocked: false,
     closeAfterReply: null,
     closing: false,

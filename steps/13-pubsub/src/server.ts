@@ -107,7 +107,7 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait in the parser: when step 16 unblocks a
+// client (its next commands wait in the parser: when step 17 unblocks a
 // client, the loop calls this again for it before flushing, as Redis's
 // processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
@@ -191,9 +191,8 @@ function runTimers(): void {
   }
 }
 
-// The periodic tick. Nothing to do in this step: step 14 expires keys
-// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle),
-// step 16 times out blocked clients.
+// The periodic tick. Nothing to do in this step: step 15 expires keys
+// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle).
 function serverCron(): void {}
 
 /* ============================ The event loop ============================== */

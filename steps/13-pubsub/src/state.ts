@@ -39,7 +39,7 @@ export interface Client {
   // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
   pubsub: boolean;
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 16's BLPOP will.
+  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
@@ -103,6 +103,8 @@ export const Server = {
   // clients_to_close): freeing one in the middle of a fan-out would change
   // the set being walked.
   toClose: new Map<Client, string>(),
+  // What the loop counts (Redis's names): the log prints some at exit,
+  // step 12's INFO shows them all.
   stats: {
     connections: 0, // total_connections_received
     commands: 0, // total_commands_processed

@@ -17,7 +17,7 @@ export function lower(b: Buffer): string {
   return b.toString("latin1").toLowerCase();
 }
 
-// An argument that must be an int64 (INCRBY's increment, SET's EX, EXPIRE's time).
+// An argument that must be an int64 (INCRBY's increment, DECRBY's decrement).
 export function int64Arg(b: Buffer): bigint {
   const n = parseInt64(b);
   if (n === null) throw new CommandError(ERR_NOT_INTEGER);

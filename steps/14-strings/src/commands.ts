@@ -144,7 +144,6 @@ export function processCommand(c: Client, argv: Buffer[]): void {
     );
     return;
   }
-  Server.commandTime = Date.now();
   call(c, cmd, argv);
   afterCommand(c, cmd);
 }
@@ -224,7 +223,7 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Nothing to do in this step. Step 16
+// The hook point after every command. Nothing to do in this step. Step 17
 // serves the clients blocked on keys this command made ready (BLPOP), step
 // 13 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.

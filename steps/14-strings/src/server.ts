@@ -113,7 +113,7 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait in the parser: when step 16 unblocks a
+// client (its next commands wait in the parser: when step 17 unblocks a
 // client, the loop calls this again for it before flushing, as Redis's
 // processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
@@ -197,23 +197,9 @@ function runTimers(): void {
   }
 }
 
-// The periodic tick: the active half of expiry (db.ts). Each tick samples
-// keys that have a TTL and deletes the dead ones, for at most a quarter of
-// the tick (Redis's activeExpireCycle), so a million keys that nobody
-// reads again are reclaimed over a few ticks without stalling the clients.
-// In step 16 the same tick also times out blocked clients.
-const EXPIRE_BUDGET_MS = TICK_MS / 4;
-
-function serverCron(): void {
-  Server.commandTime = Date.now();
-  // Every database shares the one budget, as in Redis.
-  const start = performance.now();
-  for (const db of Server.dbs) {
-    const left = EXPIRE_BUDGET_MS - (performance.now() - start);
-    if (left <= 0) break;
-    if (db.expiringCount > 0) db.activeExpireCycle(left);
-  }
-}
+// The periodic tick. Nothing to do in this step: step 15 expires keys
+// here (a few random keys with a TTL per tick, as Redis's activeExpireCycle).
+function serverCron(): void {}
 
 /* ============================ The event loop ============================== */
 

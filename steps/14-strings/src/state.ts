@@ -40,7 +40,7 @@ export interface Client {
   // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
   pubsub: boolean;
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 16's BLPOP will.
+  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
@@ -98,15 +98,12 @@ export const Server = {
   ),
   startTime: Date.now(),
   // The keyspaces (db.ts), one per database, numbered as SELECT numbers
-  // them (createDatabases() makes them). Their clock is commandTime: one
-  // time per command, as Redis's, so a key cannot expire halfway through
-  // an MSET or a SCAN.
+  // them (createDatabases() makes them).
   dbs: [] as Db[],
   // The database of the command being run: call() (commands.ts) points it
   // at the caller's SELECTed one, so a command reads Server.db and never
   // asks which client it runs for.
   db: null as unknown as Db,
-  commandTime: Date.now(), // ms since the epoch; set as each command starts.
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).
   pendingWrites: new Set<Client>(),
@@ -167,7 +164,7 @@ export function closeAsap(c: Client, reason: string): void {
 
 // Make the `n` databases (at startup, once --databases is known).
 export function createDatabases(n: number): void {
-  Server.dbs = Array.from({ length: n }, (_, id) => new Db({ id, now: () => Server.commandTime }));
+  Server.dbs = Array.from({ length: n }, (_, id) => new Db({ id }));
   Server.db = Server.dbs[0]!;
 }
 

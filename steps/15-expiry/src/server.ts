@@ -113,7 +113,7 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait in the parser: when step 16 unblocks a
+// client (its next commands wait in the parser: when step 17 unblocks a
 // client, the loop calls this again for it before flushing, as Redis's
 // processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
@@ -201,7 +201,7 @@ function runTimers(): void {
 // keys that have a TTL and deletes the dead ones, for at most a quarter of
 // the tick (Redis's activeExpireCycle), so a million keys that nobody
 // reads again are reclaimed over a few ticks without stalling the clients.
-// In step 16 the same tick also times out blocked clients.
+// Blocked clients (step 17) time out in the loop itself, not in this tick.
 const EXPIRE_BUDGET_MS = TICK_MS / 4;
 
 function serverCron(): void {

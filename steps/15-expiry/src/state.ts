@@ -40,7 +40,7 @@ export interface Client {
   // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
   pubsub: boolean;
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 16's BLPOP will.
+  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.

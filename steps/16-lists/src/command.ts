@@ -26,8 +26,7 @@ export type Flag =
   | "no_auth"
   | "no_multi"
   | "allow_busy"
-  | "sentinel"
-  | "blocking";
+  | "sentinel";
 
 export interface CommandSpec {
   name: string; // Lowercase, as Redis prints it.

@@ -177,13 +177,9 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
     }
   }
   cmd.usec += Math.round((performance.now() - start) * 1000);
+  cmd.calls++;
+  Server.stats.commands++;
   if (errorReplies.total > errorsBefore) cmd.failedCalls++;
-  if (c.blocked)
-    c.blockedCall = cmd; // Counted once it is served or times out.
-  else {
-    cmd.calls++;
-    Server.stats.commands++;
-  }
   // Admin commands are not shown to monitors (they may carry secrets).
   if (Server.monitors.size > 0 && !cmd.flags.includes("admin")) feedMonitors(c, cmd, argv);
 }
@@ -230,9 +226,8 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Step 16 serves the clients blocked
-// on keys this command made ready (BLPOP, blocking.ts); step 20 ends a
-// MULTI's queueing or touches WATCHed keys: each adds its call here.
-function afterCommand(_c: Client, _cmd: Command): void {
-  Server.blocking.handleClientsBlockedOnKeys();
-}
+// The hook point after every command. Nothing to do in this step. Step 17
+// serves the clients blocked on keys this command made ready (BLPOP), step
+// 13 ends a MULTI's queueing or touches WATCHed keys: each adds its call
+// here.
+function afterCommand(_c: Client, _cmd: Command): void {}

@@ -77,8 +77,6 @@ function freeClient(c: Client, reason: string, flush = false): void {
   c.gone = true;
   Server.clients.delete(c.id);
   Server.pubsub.removeClient(c);
-  Server.blocking.forget(c); // Blocked: it swallows nothing from now on.
-  Server.unblocked.delete(c);
   Server.monitors.delete(c);
   Server.pendingWrites.delete(c);
   Server.toClose.delete(c);
@@ -115,8 +113,9 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait their turn: processUnblockedClients()
-// calls this again when it is served) and at one that will close.
+// client (its next commands wait in the parser: when step 17 unblocks a
+// client, the loop calls this again for it before flushing, as Redis's
+// processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
   while (!c.gone && !c.blocked && c.closeAfterReply === null) {
     let argv: Buffer[] | null;
@@ -130,18 +129,6 @@ function processInputBuffer(c: Client): void {
     }
     if (argv === null) return;
     processCommand(c, argv);
-  }
-}
-
-// Redis's processUnblockedClients(): the clients served or timed out in
-// this iteration run the commands they pipelined while they waited. One of
-// those may block again, or ready keys for others: both are handled as for
-// any command.
-function processUnblockedClients(): void {
-  while (Server.unblocked.size > 0) {
-    const [c] = Server.unblocked;
-    Server.unblocked.delete(c!);
-    if (!c!.blocked) processInputBuffer(c!);
   }
 }
 
@@ -195,13 +182,10 @@ function addTimer(everyMs: number, proc: () => void): void {
   timers.push({ when: performance.now() + everyMs, everyMs, proc });
 }
 
-// The nearest timer, or the nearest blocked client's deadline (an epoch
-// time; it expires once the clock is past it, hence the + 1).
 function msUntilNextTimer(): number {
   let next = Number.POSITIVE_INFINITY;
   for (const t of timers) next = Math.min(next, t.when);
-  const ms = Math.max(0, next - performance.now());
-  return Math.min(ms, Math.max(0, Server.blocking.nextDeadline() + 1 - Date.now()));
+  return Math.max(0, next - performance.now());
 }
 
 function runTimers(): void {
@@ -217,6 +201,7 @@ function runTimers(): void {
 // keys that have a TTL and deletes the dead ones, for at most a quarter of
 // the tick (Redis's activeExpireCycle), so a million keys that nobody
 // reads again are reclaimed over a few ticks without stalling the clients.
+// Blocked clients (step 17) time out in the loop itself, not in this tick.
 const EXPIRE_BUDGET_MS = TICK_MS / 4;
 
 function serverCron(): void {
@@ -270,10 +255,6 @@ async function eventLoop(poller: Poller<Client>): Promise<void> {
     const events = await poller.wait(msUntilNextTimer());
     for (const ev of events) processEvent(ev);
     runTimers();
-    // Blocked clients whose time is up get their nil reply (blocking.ts).
-    Server.commandTime = Date.now();
-    Server.blocking.expire(Server.commandTime);
-    processUnblockedClients();
     handleClientsWithPendingWrites();
     if (Server.shutdownAsap !== null) {
       log(`${Server.shutdownAsap}: shutting down`);

@@ -10,8 +10,7 @@
 // loop does it at a safe point, as Redis's freeClientAsync() does.
 
 import type net from "node:net";
-import { BlockingManager } from "./blocking.ts";
-import { Db, type Key, toKey } from "./db.ts";
+import { Db } from "./db.ts";
 import { PubSub } from "./pubsub.ts";
 import { ReplyWriter, type RespParser } from "./resp.ts";
 
@@ -41,13 +40,8 @@ export interface Client {
   // pub/sub commands may run (Redis's CLIENT_PUBSUB flag).
   pubsub: boolean;
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Set by BLPOP and friends while they wait on a key
-  // (blocking.ts); cleared when they are served or time out.
+  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
   blocked: boolean;
-  // The counters (INFO commandstats) of the command it is blocked in: a
-  // blocked command counts as one call when it is served or times out,
-  // as in Redis.
-  blockedCall: { calls: number } | null;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
   closeAfterReply: string | null;
@@ -113,19 +107,6 @@ export const Server = {
   // asks which client it runs for.
   db: null as unknown as Db,
   commandTime: Date.now(), // ms since the epoch; set as each command starts.
-  // Clients waiting on keys (blocking.ts). One that leaves the lot served
-  // or timed out goes into `unblocked`, whose pipelined commands the loop
-  // runs before it sleeps (Redis's unblocked_clients).
-  blocking: new BlockingManager<Client>((c: Client): void => {
-    c.blocked = false;
-    Server.unblocked.add(c);
-    if (c.blockedCall !== null) {
-      c.blockedCall.calls++;
-      Server.stats.commands++;
-      c.blockedCall = null;
-    }
-  }),
-  unblocked: new Set<Client>(),
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).
   pendingWrites: new Set<Client>(),
@@ -143,25 +124,6 @@ export const Server = {
     writes: 0, // Flushes: one socket write (or writev) each.
   },
 };
-
-// Park `c` until one of `keys` serves it or the deadline passes (see
-// BlockRequest in blocking.ts). Its next commands wait meanwhile.
-export function blockForKeys(
-  c: Client,
-  keys: Buffer[],
-  deadline: number,
-  tryServe: (key: Key) => boolean,
-  timedOut: () => void,
-): void {
-  c.blocked = true;
-  // Whoever's command made the key ready, the waiter is served from its
-  // own database.
-  const serve = (key: Key): boolean => {
-    Server.db = Server.dbs[c.db]!;
-    return tryServe(key);
-  };
-  Server.blocking.block({ client: c, keys: keys.map(toKey), deadline, tryServe: serve, timedOut });
-}
 
 export function createClientState(socket: net.Socket, parser: RespParser): Client {
   const now = Date.now();
@@ -183,7 +145,6 @@ export function createClientState(socket: net.Socket, parser: RespParser): Clien
     lastCommand: "NULL",
     pubsub: false,
     blocked: false,
-    blockedCall: null,
     closeAfterReply: null,
     closing: false,
     gone: false,
@@ -206,23 +167,7 @@ export function closeAsap(c: Client, reason: string): void {
 
 // Make the `n` databases (at startup, once --databases is known).
 export function createDatabases(n: number): void {
-  Server.dbs = Array.from({ length: n }, (_, id) => {
-    const db = new Db({ id, now: () => Server.commandTime });
-    // Every write to a key (and every delete, for step 18's streams) may be
-    // what a blocked client waits for: mark the key ready. The waiters are
-    // served after the command, by handleClientsBlockedOnKeys(). Keys are
-    // marked by name only: a waiter on key q of another database is woken
-    // for nothing, finds its own q still empty, and waits on. A "flush"
-    // (FLUSHDB, or SWAPDB bringing in other keys) may ready any key.
-    db.onKeyEvent((event, key) => {
-      if (key !== null && (event === "write" || event === "delete")) {
-        Server.blocking.signalKeyAsReady(key);
-      } else if (event === "flush") {
-        Server.blocking.signalAllKeysAsReady();
-      }
-    });
-    return db;
-  });
+  Server.dbs = Array.from({ length: n }, (_, id) => new Db({ id, now: () => Server.commandTime }));
   Server.db = Server.dbs[0]!;
 }
 

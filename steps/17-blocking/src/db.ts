@@ -54,7 +54,7 @@
 // in O(1) (a random slot, retried when it is a hole).
 //
 // Every change is announced through one hook: onKeyEvent(listener). The
-// server registers one listener per feature that cares (step 16's blocked
+// server registers one listener per feature that cares (step 17's blocked
 // clients wait for a key to become ready, step 20's WATCH wants to know a
 // key was touched), and each is one line there.
 

@@ -3,13 +3,13 @@
 //
 // No server and no lists: a "key" here is a plain array of items, and each
 // waiter's tryServe() takes one item if there is one, exactly as BLPOP's
-// callback pops. The server-level proofs are in lists.test.ts and the diff
-// family test/diff/lists.ts.
+// callback pops. The server-level proofs are in blpop.test.ts and the diff
+// family test/diff/blocking.ts.
 
 import { corpusSteps } from "@smallchat/test/corpus";
 import { describe, expect, it } from "vitest";
 
-// Since step 16: runs against step 16 and every later step of its track.
+// Since step 17: runs against step 17 and every later step of its track.
 for (const step of corpusSteps(17)) {
   describe(step.name, async () => {
     const { BlockingManager } = (await import(

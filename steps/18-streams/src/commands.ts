@@ -232,7 +232,7 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Step 16 serves the clients blocked
+// The hook point after every command. Step 17 serves the clients blocked
 // on keys this command made ready (BLPOP, blocking.ts); step 20 ends a
 // MULTI's queueing or touches WATCHed keys: each adds its call here.
 function afterCommand(_c: Client, _cmd: Command): void {

@@ -1,12 +1,8 @@
-// stream.ts -- the stream type: an append-only log with time-based IDs and consumer groups.
+// stream.ts -- the stream type: an append-only log with time-based IDs.
 //
 // A stream is a log: every XADD appends an entry (a few field/value pairs)
 // under an ID that only ever grows, readers ask "what came after the last
-// ID I saw?", and nothing is consumed by reading. On top of the log sit
-// consumer groups, which share the work out: each new entry goes to one
-// consumer of the group, stays in the group's pending entries list (PEL)
-// until that consumer acknowledges it, and can be claimed by another
-// consumer if the first one dies. A small Kafka inside Redis.
+// ID I saw?", and nothing is consumed by reading.
 //
 // An ID is "<ms>-<seq>": a Unix time in milliseconds and a sequence number
 // for entries added in the same millisecond, both unsigned 64-bit. JS
@@ -146,13 +142,12 @@ export function parseXaddId(arg: string): XaddId {
 }
 
 // An ID that must be a real ID, "-" and "+" refused, "<ms>" meaning
-// <ms>-0: XDEL, XACK, XCLAIM, XGROUP CREATE, XSETID, MINID, and the IDs
-// of XREAD/XREADGROUP other than "$" and ">".
+// <ms>-0: XDEL, XSETID, MINID, and the IDs of XREAD other than "$".
 export function parseStrictId(arg: string): StreamId {
   return parseIdCore(arg, 0n, true, false).id;
 }
 
-// XRANGE/XREVRANGE/XPENDING/XAUTOCLAIM bounds. "-" is 0-0 and "+" the
+// XRANGE/XREVRANGE bounds. "-" is 0-0 and "+" the
 // largest ID; an incomplete "<ms>" is <ms>-0 as a start and
 // <ms>-18446744073709551615 as an end, so XRANGE s 5 5 is all of
 // millisecond 5; "(" makes the bound exclusive (it is stepped by one, and
@@ -177,44 +172,21 @@ function parseBound(arg: string, missingSeq: bigint, isStart: boolean): StreamId
   return parseIdCore(arg, missingSeq, false, false).id;
 }
 
-// The per-stream IDs of XREAD and XREADGROUP. "$" (XREAD only) means "only
-// what arrives from now on" and is resolved by the command to the stream's
-// lastId (0-0 for a missing key); ">" (XREADGROUP only) means "entries never
-// delivered to this group". Redis marks ">" internally as the largest ID,
-// so an explicit 18446744073709551615-18446744073709551615 in XREADGROUP
-// also means ">": we return "new" for it too.
-export type ReadId = { kind: "last" } | { kind: "new" } | { kind: "after"; id: StreamId };
+// The per-stream IDs of XREAD. "$" means "only what arrives from now on"
+// and is resolved by the command to the stream's lastId (0-0 for a missing
+// key). ">" belongs to XREADGROUP, and XREAD says so.
+export type ReadId = { kind: "last" } | { kind: "after"; id: StreamId };
 
-export function parseReadId(arg: string, group: boolean): ReadId {
-  if (arg === "$") {
-    if (group) throw new StreamError(DOLLAR_IN_XREADGROUP);
-    return { kind: "last" };
-  }
-  if (arg === ">") {
-    if (!group) throw new StreamError(GT_IN_XREAD);
-    return { kind: "new" };
-  }
-  const id = parseStrictId(arg);
-  if (group && compareIds(id, MAX_ID) === 0) return { kind: "new" };
-  return { kind: "after", id };
-}
-
-// XGROUP CREATE and XGROUP SETID: "$" is the stream's last ID. CREATE is
-// strict, but SETID in Redis 7.0 uses the lenient parse, so "-" (0-0) and
-// "+" are accepted there.
-export function parseGroupId(arg: string, subcommand: "create" | "setid"): StreamId | "$" {
-  if (arg === "$") return "$";
-  return parseIdCore(arg, 0n, subcommand === "create", false).id;
+export function parseReadId(arg: string): ReadId {
+  if (arg === "$") return { kind: "last" };
+  if (arg === ">") throw new StreamError(GT_IN_XREAD);
+  return { kind: "after", id: parseStrictId(arg) };
 }
 
 /* ================================ Errors ================================
  * `reply` is the error line exactly as Redis 7 sends it, without the "-".
- * Errors that name the key (NOGROUP) are built by the command layer with
- * these helpers, since only it knows the key.
  * ======================================================================== */
 
-const DOLLAR_IN_XREADGROUP =
-  "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
 const GT_IN_XREAD =
   "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 
@@ -228,22 +200,6 @@ export class StreamError extends Error {
     return new StreamError("ERR Invalid stream ID specified as stream command argument");
   }
 }
-
-export const streamErrors = {
-  // XGROUP SETID/CREATECONSUMER/DELCONSUMER on a missing group.
-  noGroupXgroup: (key: string, group: string) =>
-    `NOGROUP No such consumer group '${group}' for key name '${key}'`,
-  // XREADGROUP on a missing key or group.
-  noGroupXreadgroup: (key: string, group: string) =>
-    `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
-  // XPENDING, XCLAIM, XAUTOCLAIM.
-  noGroup: (key: string, group: string) =>
-    `NOGROUP No such key '${key}' or consumer group '${group}'`,
-  // Any XGROUP subcommand on a missing key (without MKSTREAM).
-  xgroupNoKey:
-    "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
-  busyGroup: "BUSYGROUP Consumer Group name already exists",
-};
 
 /* ============================== Entries ============================== */
 
@@ -283,14 +239,12 @@ export interface StreamInfo {
   maxDeletedEntryId: StreamId;
   entriesAdded: number;
   recordedFirstEntryId: StreamId;
-  groups: number;
   firstEntry: StreamEntry | undefined;
   lastEntry: StreamEntry | undefined;
 }
 
 export interface StreamOptions {
-  // Milliseconds since the epoch; tests inject a fake one. Used for "*" IDs
-  // and for the idle times of pending entries and consumers.
+  // Milliseconds since the epoch; tests inject a fake one. Used for "*" IDs.
   clock?: () => number;
   // Redis's stream-node-max-entries (default 100): the node size that
   // approximate trimming works in.
@@ -314,7 +268,6 @@ export class Stream {
   private first: StreamId = MIN_ID;
   private maxDeleted: StreamId = MIN_ID;
   private added = 0;
-  private readonly groupsByName = new Map<string, ConsumerGroup>();
 
   constructor(opts: StreamOptions = {}) {
     this.clock = opts.clock ?? Date.now;
@@ -641,547 +594,12 @@ export class Stream {
       maxDeletedEntryId: this.maxDeleted,
       entriesAdded: this.added,
       recordedFirstEntryId: this.first,
-      groups: this.groupsByName.size,
       firstEntry: this.range(MIN_ID, MAX_ID, 1)[0],
       lastEntry: this.range(MIN_ID, MAX_ID, 1, true)[0],
     };
-  }
-
-  /* --------------------- Bookkeeping for consumer groups --------------------- */
-
-  // Does [start, end] contain a deleted entry? Redis only knows the largest
-  // deleted ID, so it answers from that (streamRangeHasTombstones).
-  rangeHasTombstones(start: StreamId, end: StreamId = MAX_ID): boolean {
-    if (this.len === 0 || isZeroId(this.maxDeleted)) return false;
-    if (compareIds(this.first, this.maxDeleted) > 0) return false;
-    return compareIds(start, this.maxDeleted) <= 0 && compareIds(this.maxDeleted, end) <= 0;
-  }
-
-  // How many entries came before and including `id` since the stream was
-  // born, when that can be known without counting; -1 when it cannot
-  // (streamEstimateDistanceFromFirstEverEntry). It makes a group's lag.
-  estimateEntriesRead(id: StreamId): number {
-    if (!this.added) return 0;
-    if (this.len === 0 && compareIds(id, this.last) < 1) return this.added;
-    const cmpLast = compareIds(id, this.last);
-    if (cmpLast === 0) return this.added;
-    if (cmpLast > 0) return -1;
-    const cmpFirst = compareIds(id, this.first);
-    if (isZeroId(this.maxDeleted) || compareIds(this.maxDeleted, this.first) < 0) {
-      if (cmpFirst < 0) return this.added - this.len;
-      if (cmpFirst === 0) return this.added - this.len + 1;
-    }
-    return -1;
-  }
-
-  /* ------------------------------ Groups ------------------------------ */
-
-  group(name: string): ConsumerGroup | undefined {
-    return this.groupsByName.get(name);
-  }
-
-  groups(): ConsumerGroup[] {
-    return [...this.groupsByName.values()].sort((a, b) => byteOrder(a.name, b.name));
-  }
-
-  // XGROUP CREATE key name id|$ [ENTRIESREAD n]. entriesRead -1 (the
-  // default) means "unknown", shown as nil by XINFO GROUPS.
-  createGroup(name: string, start: StreamId | "$", entriesRead = -1): ConsumerGroup {
-    if (this.groupsByName.has(name)) throw new StreamError(streamErrors.busyGroup);
-    const g = new ConsumerGroup(this, name, start === "$" ? this.last : start, entriesRead);
-    this.groupsByName.set(name, g);
-    return g;
-  }
-
-  // XGROUP DESTROY: false when there was no such group (the reply is 0).
-  destroyGroup(name: string): boolean {
-    return this.groupsByName.delete(name);
   }
 }
 
 function entryOf(s: Slot): StreamEntry {
   return { id: s.id, fields: s.fields };
-}
-
-// Redis orders group and consumer names as raw bytes (rax order). Names
-// here are strings; give them as latin1 ("binary") decodings of the
-// argument bytes and this code-unit order is exactly byte order.
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/* ===================== Sorted ID index (for the PELs) =====================
- * A Map for O(1) lookup by ID plus an array of IDs in order for range
- * scans. Deliveries mostly arrive in ID order, so insertion is usually a
- * push; removal is lazy (the key leaves the Map, the array keeps a stale
- * ID that scans skip) and the array is rebuilt when stale IDs outnumber
- * live ones.
- * ======================================================================== */
-
-// The Map key: the ID as one 128-bit BigInt. Maps compare BigInts by
-// value, and building one is much cheaper than formatting a string.
-const keyOf = (id: StreamId): bigint => (id.ms << 64n) | id.seq;
-
-class IdIndex<T> {
-  private readonly map = new Map<bigint, T>();
-  private order: StreamId[] = [];
-  private stale = 0;
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  get(id: StreamId): T | undefined {
-    return this.map.get(keyOf(id));
-  }
-
-  set(id: StreamId, value: T): void {
-    const key = keyOf(id);
-    if (this.map.has(key)) {
-      this.map.set(key, value);
-      return;
-    }
-    this.map.set(key, value);
-    const n = this.order.length;
-    if (n === 0 || compareIds(this.order[n - 1]!, id) < 0) {
-      this.order.push(id);
-      return;
-    }
-    const at = this.lowerBound(id);
-    if (at < n && compareIds(this.order[at]!, id) === 0) this.stale--;
-    else this.order.splice(at, 0, id);
-  }
-
-  delete(id: StreamId): boolean {
-    if (!this.map.delete(keyOf(id))) return false;
-    this.stale++;
-    if (this.stale > 32 && this.stale > this.map.size) {
-      this.order = this.order.filter((x) => this.map.has(keyOf(x)));
-      this.stale = 0;
-    }
-    return true;
-  }
-
-  private lowerBound(id: StreamId): number {
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareIds(this.order[mid]!, id) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  // Live [id, value] pairs with id >= start, in ID order. The index may be
-  // changed while iterating (entries deleted or re-set): the scan works on
-  // positions and re-checks each key.
-  *from(start: StreamId = MIN_ID): IterableIterator<[StreamId, T]> {
-    // Compaction replaces this.order with a new array and never edits the
-    // old one, so a scan that deletes as it goes stays on its positions.
-    const order = this.order;
-    for (let i = this.lowerBound(start); i < order.length; i++) {
-      const id = order[i]!;
-      const v = this.map.get(keyOf(id));
-      if (v !== undefined) yield [id, v];
-    }
-  }
-
-  first(): StreamId | undefined {
-    for (const [id] of this.from()) return id;
-    return undefined;
-  }
-
-  last(): StreamId | undefined {
-    for (let i = this.order.length - 1; i >= 0; i--) {
-      const id = this.order[i]!;
-      if (this.map.has(keyOf(id))) return id;
-    }
-    return undefined;
-  }
-}
-
-/* ============================ Consumer groups ============================ */
-
-// A delivered, not yet acknowledged entry (Redis's streamNACK). The same
-// object sits in the group's PEL and in its consumer's PEL.
-export interface Pending {
-  readonly id: StreamId;
-  consumer: Consumer | null; // null only for a FORCE claim not yet owned
-  deliveryTime: number;
-  deliveryCount: number;
-}
-
-export class Consumer {
-  readonly pel = new IdIndex<Pending>();
-  constructor(
-    readonly name: string,
-    public seenTime: number,
-  ) {}
-
-  get pending(): number {
-    return this.pel.size;
-  }
-}
-
-// A read through a group: each entry, or a null body for an entry still
-// pending but deleted from the stream (XREADGROUP history replies [id, nil]).
-export interface GroupEntry {
-  readonly id: StreamId;
-  readonly fields: readonly Buffer[] | null;
-}
-
-export interface PendingSummary {
-  count: number;
-  min: StreamId | undefined;
-  max: StreamId | undefined;
-  consumers: { name: string; count: number }[];
-}
-
-export interface PendingDetail {
-  id: StreamId;
-  consumer: string;
-  idle: number;
-  deliveries: number;
-}
-
-export interface ClaimOptions {
-  // IDLE ms or TIME unix-ms: when the entry counts as last delivered.
-  // Give only the one that came last on the command line.
-  idle?: number;
-  time?: number;
-  retryCount?: number;
-  force?: boolean;
-  justId?: boolean;
-  lastId?: StreamId; // LASTID: raise the group's last-delivered ID
-}
-
-export class ConsumerGroup {
-  readonly pel = new IdIndex<Pending>();
-  private readonly consumersByName = new Map<string, Consumer>();
-
-  constructor(
-    private readonly stream: Stream,
-    readonly name: string,
-    public lastId: StreamId, // last-delivered-id
-    public entriesRead: number, // -1 = unknown
-  ) {}
-
-  private now(): number {
-    return this.stream.clock();
-  }
-
-  /* ------------------------------ Consumers ------------------------------ */
-
-  // The consumer, its seen-time refreshed (what XREADGROUP and the claims
-  // do; pass refresh=false for XPENDING and DELCONSUMER).
-  consumer(name: string, refresh = true): Consumer | undefined {
-    const c = this.consumersByName.get(name);
-    if (c && refresh) c.seenTime = this.now();
-    return c;
-  }
-
-  private consumerOrCreate(name: string): Consumer {
-    return this.consumer(name) ?? this.addConsumer(name);
-  }
-
-  private addConsumer(name: string): Consumer {
-    const c = new Consumer(name, this.now());
-    this.consumersByName.set(name, c);
-    return c;
-  }
-
-  consumers(): Consumer[] {
-    return [...this.consumersByName.values()].sort((a, b) => byteOrder(a.name, b.name));
-  }
-
-  // XGROUP CREATECONSUMER: false when it already existed (reply 0).
-  createConsumer(name: string): boolean {
-    if (this.consumersByName.has(name)) return false;
-    this.addConsumer(name);
-    return true;
-  }
-
-  // XGROUP DELCONSUMER: its pending entries are dropped from the group
-  // (nobody owns them any more; they are NOT handed to anyone). Returns how
-  // many it had, 0 for an unknown consumer.
-  deleteConsumer(name: string): number {
-    const c = this.consumersByName.get(name);
-    if (!c) return 0;
-    const n = c.pel.size;
-    for (const [id] of c.pel.from()) this.pel.delete(id);
-    this.consumersByName.delete(name);
-    return n;
-  }
-
-  // XGROUP SETID id|$ [ENTRIESREAD n]: entriesRead is reset to -1 unless
-  // given, as in Redis.
-  setId(id: StreamId | "$", entriesRead = -1): void {
-    this.lastId = id === "$" ? this.stream.lastId : id;
-    this.entriesRead = entriesRead;
-  }
-
-  /* ------------------------------ Reading ------------------------------ */
-
-  // XREADGROUP ... >: entries never delivered to this group, oldest first.
-  // Each advances the group's last-delivered-id and, unless noAck, becomes
-  // pending for this consumer (delivery count 1). Returns null when there is
-  // nothing to deliver: the command then blocks or replies nil, and, as in
-  // Redis, the consumer is not created in that case.
-  readNew(consumerName: string, count = 0, noAck = false): StreamEntry[] | null {
-    const top = this.stream.lastEntryId();
-    if (!top || compareIds(top, this.lastId) <= 0) return null;
-    const consumer = this.consumerOrCreate(consumerName);
-    const entries = this.stream.readAfter(this.lastId, count);
-    const now = this.now();
-    for (const e of entries) {
-      if (compareIds(e.id, this.lastId) > 0) {
-        if (this.entriesRead !== -1 && !this.stream.rangeHasTombstones(e.id)) {
-          this.entriesRead++;
-        } else if (this.stream.entriesAdded) {
-          this.entriesRead = this.stream.estimateEntriesRead(e.id);
-        }
-        this.lastId = e.id;
-      }
-      if (noAck) continue;
-      const old = this.pel.get(e.id);
-      if (old) {
-        // Delivered before (the group's ID was moved back with SETID): the
-        // entry changes hands and starts over.
-        old.consumer?.pel.delete(e.id);
-        old.consumer = consumer;
-        old.deliveryTime = now;
-        old.deliveryCount = 1;
-        consumer.pel.set(e.id, old);
-      } else {
-        const p: Pending = { id: e.id, consumer, deliveryTime: now, deliveryCount: 1 };
-        this.pel.set(e.id, p);
-        consumer.pel.set(e.id, p);
-      }
-    }
-    return entries;
-  }
-
-  // XREADGROUP ... <id>: this consumer's own pending entries with IDs
-  // greater than `after`, a re-delivery: each one's delivery count grows
-  // and its idle time restarts. An entry deleted from the stream comes back
-  // with fields null and is left as it was. The consumer is created if new.
-  readHistory(consumerName: string, after: StreamId, count = 0): GroupEntry[] {
-    const consumer = this.consumerOrCreate(consumerName);
-    const start = incrId(after) ?? MIN_ID;
-    const out: GroupEntry[] = [];
-    const now = this.now();
-    for (const [id, p] of consumer.pel.from(start)) {
-      if (count && out.length >= count) break;
-      const e = this.stream.get(id);
-      if (e) {
-        p.deliveryTime = now;
-        p.deliveryCount++;
-      }
-      out.push({ id, fields: e ? e.fields : null });
-    }
-    return out;
-  }
-
-  /* --------------------------- Acknowledging --------------------------- */
-
-  // XACK id...: how many were pending (and now are not).
-  ack(ids: readonly StreamId[]): number {
-    let n = 0;
-    for (const id of ids) {
-      const p = this.pel.get(id);
-      if (!p) continue;
-      this.pel.delete(id);
-      p.consumer?.pel.delete(id);
-      n++;
-    }
-    return n;
-  }
-
-  /* ------------------------------ Inspecting ------------------------------ */
-
-  // XPENDING key group: count, smallest and largest pending ID, and the
-  // consumers that have any, by name.
-  pendingSummary(): PendingSummary {
-    const consumers = this.consumers()
-      .filter((c) => c.pending > 0)
-      .map((c) => ({ name: c.name, count: c.pending }));
-    return { count: this.pel.size, min: this.pel.first(), max: this.pel.last(), consumers };
-  }
-
-  // XPENDING key group [IDLE ms] start end count [consumer]. An unknown
-  // consumer gives []; count <= 0 gives []. Idle is now - last delivery.
-  pendingRange(opts: {
-    start: StreamId;
-    end: StreamId;
-    count: number;
-    minIdle?: number;
-    consumer?: string;
-  }): PendingDetail[] {
-    let pel = this.pel;
-    if (opts.consumer !== undefined) {
-      const c = this.consumer(opts.consumer, false);
-      if (!c) return [];
-      pel = c.pel;
-    }
-    const out: PendingDetail[] = [];
-    const now = this.now();
-    const minIdle = opts.minIdle ?? 0;
-    if (opts.count <= 0) return out;
-    for (const [id, p] of pel.from(opts.start)) {
-      if (compareIds(id, opts.end) > 0 || out.length >= opts.count) break;
-      const idle = now - p.deliveryTime;
-      if (minIdle && idle < minIdle) continue;
-      out.push({
-        id,
-        consumer: p.consumer?.name ?? "",
-        idle: Math.max(0, idle),
-        deliveries: p.deliveryCount,
-      });
-    }
-    return out;
-  }
-
-  // XINFO GROUPS: lag is how many entries the group has yet to read, null
-  // when tombstones make it unknowable.
-  info(): {
-    name: string;
-    consumers: number;
-    pending: number;
-    lastDeliveredId: StreamId;
-    entriesRead: number | null;
-    lag: number | null;
-  } {
-    return {
-      name: this.name,
-      consumers: this.consumersByName.size,
-      pending: this.pel.size,
-      lastDeliveredId: this.lastId,
-      entriesRead: this.entriesRead === -1 ? null : this.entriesRead,
-      lag: this.lag(),
-    };
-  }
-
-  private lag(): number | null {
-    const s = this.stream;
-    if (!s.entriesAdded) return 0;
-    if (this.entriesRead !== -1 && !s.rangeHasTombstones(this.lastId)) {
-      return s.entriesAdded - this.entriesRead;
-    }
-    const read = s.estimateEntriesRead(this.lastId);
-    return read === -1 ? null : s.entriesAdded - read;
-  }
-
-  /* ------------------------------ Claiming ------------------------------ */
-
-  // Hand a pending entry to `consumer`; shared by XCLAIM and XAUTOCLAIM.
-  private transfer(p: Pending, consumer: Consumer, deliveryTime: number): void {
-    if (p.consumer !== consumer) {
-      p.consumer?.pel.delete(p.id);
-      consumer.pel.set(p.id, p);
-      p.consumer = consumer;
-    }
-    p.deliveryTime = deliveryTime;
-  }
-
-  // An entry pending but gone from the stream: XCLAIM and XAUTOCLAIM drop it.
-  private forget(p: Pending): void {
-    this.pel.delete(p.id);
-    p.consumer?.pel.delete(p.id);
-  }
-
-  // XCLAIM consumer min-idle id... [IDLE|TIME] [RETRYCOUNT] [FORCE] [JUSTID]
-  // [LASTID]. Each listed ID that is pending and idle for at least minIdle
-  // ms moves to `consumer` (created on the first success). Its delivery
-  // time becomes now (or IDLE/TIME); its delivery count grows by one unless
-  // JUSTID, or is set by RETRYCOUNT. FORCE makes an entry pending even if no
-  // one had it, as long as it exists in the stream. IDs no longer in the
-  // stream are dropped from the PEL and not returned. Returns the claimed
-  // entries (with fields) or, with justId, entries whose fields are null.
-  claim(
-    consumerName: string,
-    minIdle: number,
-    ids: readonly StreamId[],
-    opts: ClaimOptions = {},
-  ): GroupEntry[] {
-    const now = this.now();
-    if (opts.lastId && compareIds(opts.lastId, this.lastId) > 0) this.lastId = opts.lastId;
-    let deliveryTime = now;
-    if (opts.time !== undefined) deliveryTime = opts.time;
-    if (opts.idle !== undefined) deliveryTime = now - opts.idle;
-    if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
-    const min = Math.max(0, minIdle);
-
-    let consumer: Consumer | undefined;
-    const out: GroupEntry[] = [];
-    for (const id of ids) {
-      let p = this.pel.get(id);
-      const e = this.stream.get(id);
-      if (!e) {
-        if (p) this.forget(p);
-        continue;
-      }
-      if (!p && opts.force) {
-        p = { id, consumer: null, deliveryTime: now, deliveryCount: 1 };
-        this.pel.set(id, p);
-      }
-      if (!p) continue;
-      if (p.consumer && min && now - p.deliveryTime < min) continue;
-      consumer ??= this.consumerOrCreate(consumerName);
-      this.transfer(p, consumer, deliveryTime);
-      if (opts.retryCount !== undefined && opts.retryCount >= 0) p.deliveryCount = opts.retryCount;
-      else if (!opts.justId) p.deliveryCount++;
-      out.push({ id, fields: opts.justId ? null : e.fields });
-    }
-    return out;
-  }
-
-  // XAUTOCLAIM consumer min-idle start [COUNT n] [JUSTID]: walk the group
-  // PEL from `start`, claiming entries idle for at least minIdle ms, until
-  // `count` results (claimed or deleted) or count*10 entries looked at.
-  // Returns the cursor for the next call (0-0 when the PEL was walked to
-  // its end), the claimed entries, and the IDs found deleted from the
-  // stream (dropped from the PEL), as Redis 7 replies.
-  autoclaim(
-    consumerName: string,
-    minIdle: number,
-    start: StreamId,
-    count = 100,
-    justId = false,
-  ): { next: StreamId; claimed: GroupEntry[]; deleted: StreamId[] } {
-    const now = this.now();
-    const min = Math.max(0, minIdle);
-    let attempts = count * 10;
-    let left = count;
-    let consumer: Consumer | undefined;
-    const claimed: GroupEntry[] = [];
-    const deleted: StreamId[] = [];
-    const it = this.pel.from(start);
-    let next: StreamId = MIN_ID;
-    for (;;) {
-      if (attempts-- <= 0 || left <= 0) {
-        // Stopped early: the cursor is the next pending ID, if any.
-        const r = it.next();
-        next = r.done ? MIN_ID : r.value[0];
-        break;
-      }
-      const r = it.next();
-      if (r.done) break;
-      const [id, p] = r.value;
-      const e = this.stream.get(id);
-      if (!e) {
-        this.forget(p);
-        deleted.push(id);
-        left--;
-        continue;
-      }
-      if (min && now - p.deliveryTime < min) continue;
-      consumer ??= this.consumerOrCreate(consumerName);
-      this.transfer(p, consumer, now);
-      if (!justId) p.deliveryCount++;
-      claimed.push({ id, fields: justId ? null : e.fields });
-      left--;
-    }
-    return { next, claimed, deleted };
-  }
 }

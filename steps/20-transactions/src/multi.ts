@@ -142,7 +142,7 @@ function discard(c: Client): void {
 }
 
 // EXEC: run the queue through call(), not processCommand(): the checks
-// were made at queue time, and the after-command work (step 16's serving
+// were made at queue time, and the after-command work (step 17's serving
 // of blocked clients) runs once, when processCommand() sees EXEC return.
 // So a client blocked on a list this transaction pushes to wakes after the
 // whole transaction, never in the middle of it. While the queue runs,

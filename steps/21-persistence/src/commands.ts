@@ -244,7 +244,7 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Step 16 serves the clients blocked
+// The hook point after every command. Step 17 serves the clients blocked
 // on keys this command made ready (BLPOP, blocking.ts). EXEC runs its queue
 // through call(), not through here, so this runs once after the whole
 // EXEC: nobody is served in the middle of a transaction.

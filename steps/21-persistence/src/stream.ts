@@ -185,7 +185,7 @@ function parseBound(arg: string, missingSeq: bigint, isStart: boolean): StreamId
 // also means ">": we return "new" for it too.
 export type ReadId = { kind: "last" } | { kind: "new" } | { kind: "after"; id: StreamId };
 
-export function parseReadId(arg: string, group: boolean): ReadId {
+export function parseReadId(arg: string, group = false): ReadId {
   if (arg === "$") {
     if (group) throw new StreamError(DOLLAR_IN_XREADGROUP);
     return { kind: "last" };

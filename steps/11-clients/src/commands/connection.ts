@@ -12,22 +12,15 @@ import { parseInteger } from "../resp.ts";
 import { type Client, closeAfterReply, closeAsap, Server } from "../state.ts";
 
 const PONG = Buffer.from("+PONG\r\n");
-const PONG_WORD = Buffer.from("pong");
-const EMPTY = Buffer.alloc(0);
 
-// What we say we are in HELLO and INFO: the Redis version whose behaviour
+// What we say we are in HELLO (and step 12's INFO): the Redis version whose behaviour
 // this server copies, so that clients pick the same features.
 export const REDIS_VERSION = "7.0.15";
 
-// PING [message]. A RESP2 subscriber cannot receive a plain reply among
-// its messages, so it gets the array ["pong", message] instead.
+// PING [message]: +PONG, or the message back.
 function ping(c: Client, argv: Buffer[]): void {
   if (argv.length > 2) throw arityError("ping");
-  if (c.pubsub && c.out.proto === 2) {
-    c.out.array(2);
-    c.out.bulk(PONG_WORD);
-    c.out.bulk(argv[1] ?? EMPTY);
-  } else if (argv.length === 1) {
+  if (argv.length === 1) {
     c.out.raw(PONG);
   } else {
     c.out.bulk(argv[1]!);
@@ -160,15 +153,14 @@ function hello(c: Client, argv: Buffer[]): void {
 
 // One line of CLIENT LIST and CLIENT INFO, with the fields Redis 7.0
 // prints, in its order (the memory ones are left at 0). The flags are
-// Redis's letters: O a MONITOR, P subscribed, N none.
+// Redis's letters: O a MONITOR, N none. Nobody subscribes to anything
+// yet, so sub= and psub= are 0.
 export function clientInfoLine(c: Client, now: number): string {
-  const sub = Server.pubsub.channelCount(c);
-  const psub = Server.pubsub.patternCount(c);
-  const flags = `${c.monitor ? "O" : ""}${c.pubsub ? "P" : ""}` || "N";
+  const flags = c.monitor ? "O" : "N";
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name?.toString("latin1") ?? ""}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${flags} db=${c.db} sub=${sub} psub=${psub} ssub=0 multi=-1` +
+    ` flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=-1` +
     ` qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0` +
     ` omem=${c.out.pending} tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1` +
     ` resp=${c.out.proto}\n`
@@ -184,9 +176,9 @@ function clientList(c: Client, argv: Buffer[]): void {
 }
 
 // Redis's client types, as CLIENT KILL TYPE names them; a monitor counts
-// as a normal client.
-function clientType(c: Client): string {
-  return c.pubsub ? "pubsub" : "normal";
+// as a normal client, and nobody is a subscriber yet.
+function clientType(_c: Client): string {
+  return "normal";
 }
 
 // Close `victim` for CLIENT KILL: at once, or, when it is the caller,
@@ -344,110 +336,59 @@ function shutdown(c: Client, argv: Buffer[]): void {
   Server.shutdownAsap = `SHUTDOWN by client ${c.id}`;
 }
 
-const G = "connection";
-
 export const connectionCommands: CommandSpec[] = [
   {
     name: "ping",
     arity: -1,
     flags: ["fast", "sentinel"],
     handler: ping,
-    pubsubContext: true,
-    group: G,
-    summary: "Ping the server",
-    since: "1.0.0",
-    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
-    complexity: "O(1)",
-    syntax: "[message]",
   },
   {
     name: "echo",
     arity: 2,
     flags: ["loading", "stale", "fast"],
     handler: echo,
-    group: G,
-    summary: "Echo the given string",
-    since: "1.0.0",
-    complexity: "O(1)",
-    syntax: "message",
   },
   {
     name: "quit",
     arity: -1,
     flags: ["allow_busy", "no_auth", "fast", "noscript", "loading", "stale"],
     handler: quit,
-    pubsubContext: true,
-    group: G,
-    summary: "Close the connection",
-    since: "1.0.0",
-    complexity: "O(1)",
   },
   {
     name: "hello",
     arity: -1,
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
     handler: hello,
-    group: G,
-    summary: "Handshake with Redis",
-    since: "6.0.0",
-    complexity: "O(1)",
-    syntax:
-      "[arguments=(protover:integer [AUTH username_password=(username password)] [SETNAME clientname])]",
-    history: [
-      [
-        "6.2.0",
-        "`protover` made optional; when called without arguments the command reports the current connection's context.",
-      ],
-    ],
   },
   {
     name: "auth",
     arity: -2,
     flags: ["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
     handler: auth,
-    group: G,
-    summary: "Authenticates the connection.",
-    since: "1.0.0",
   },
   {
     name: "select",
     arity: 2,
     flags: ["loading", "stale", "fast"],
     handler: select,
-    group: G,
-    summary: "Change the selected database for the current connection",
-    since: "1.0.0",
-    complexity: "O(1)",
-    syntax: "index:integer",
   },
   {
     name: "client",
     arity: -2,
     flags: ["sentinel"],
-    group: G,
-    summary: "A container for client connection commands",
-    since: "2.4.0",
-    complexity: "Depends on subcommand.",
     subcommands: [
       {
         name: "id",
         arity: 2,
         flags: ["noscript", "loading", "stale", "sentinel"],
         handler: (c) => c.out.integer(c.id),
-        group: G,
-        summary: "Returns the client ID for the current connection",
-        since: "5.0.0",
-        complexity: "O(1)",
       },
       {
         name: "getname",
         arity: 2,
         flags: ["noscript", "loading", "stale", "sentinel"],
         handler: (c) => (c.name === null ? c.out.null() : c.out.bulk(c.name)),
-        group: G,
-        summary: "Get the current connection name",
-        since: "2.6.9",
-        complexity: "O(1)",
       },
       {
         name: "setname",
@@ -457,92 +398,51 @@ export const connectionCommands: CommandSpec[] = [
           setName(c, argv[2]!);
           c.out.ok();
         },
-        group: G,
-        summary: "Set the current connection name",
-        since: "2.6.9",
-        complexity: "O(1)",
-        syntax: "connection-name",
       },
       {
         name: "info",
         arity: 2,
         flags: ["noscript", "loading", "stale", "sentinel"],
         handler: (c) => c.out.verbatim(clientInfoLine(c, Date.now())),
-        group: G,
-        summary: "Returns information about the connection.",
-        since: "6.2.0",
       },
       {
         name: "kill",
         arity: -3,
         flags: ["admin", "noscript", "loading", "stale", "sentinel"],
         handler: clientKill,
-        group: G,
-        summary: "Terminates open connections.",
-        since: "2.4.0",
       },
       {
         name: "help",
         arity: 2,
         flags: ["loading", "stale", "sentinel"],
         handler: (c, argv) => replyHelp(c, argv, CLIENT_HELP),
-        group: G,
-        summary: "Returns helpful text about the different subcommands.",
-        since: "5.0.0",
       },
       {
         name: "list",
         arity: -2,
         flags: ["admin", "noscript", "loading", "stale", "sentinel"],
         handler: clientList,
-        group: G,
-        summary: "Get the list of client connections",
-        since: "2.4.0",
-        tips: ["nondeterministic_output"],
-        complexity: "O(N) where N is the number of client connections",
-        syntax:
-          "[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)@5.0.0] [ID id=(client-id:integer...)@6.2.0]",
-        history: [
-          ["2.8.12", "Added unique client `id` field."],
-          ["5.0.0", "Added optional `TYPE` filter."],
-          ["6.0.0", "Added `user` field."],
-          [
-            "6.2.0",
-            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
-          ],
-          ["7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."],
-          ["7.0.3", "Added `ssub` field."],
-        ],
       },
     ],
   },
-  // MONITOR, TIME and SHUTDOWN are Redis's "server" group, but they are
-  // about this process and its connections, so they live here.
+  // MONITOR, TIME and SHUTDOWN are about this process and its
+  // connections, so they live here.
   {
     name: "monitor",
     arity: 1,
     flags: ["admin", "noscript", "loading", "stale"],
     handler: monitor,
-    group: "server",
-    summary: "Listens for all requests received by the server in real-time.",
-    since: "1.0.0",
   },
   {
     name: "time",
     arity: 1,
     flags: ["loading", "stale", "fast"],
     handler: time,
-    group: "server",
-    summary: "Returns the server time.",
-    since: "2.6.0",
   },
   {
     name: "shutdown",
     arity: -1,
     flags: ["admin", "noscript", "loading", "stale", "no_multi", "sentinel", "allow_busy"],
     handler: shutdown,
-    group: "server",
-    summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
-    since: "1.0.0",
   },
 ];

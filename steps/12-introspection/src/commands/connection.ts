@@ -12,22 +12,15 @@ import { parseInteger } from "../resp.ts";
 import { type Client, closeAfterReply, closeAsap, Server } from "../state.ts";
 
 const PONG = Buffer.from("+PONG\r\n");
-const PONG_WORD = Buffer.from("pong");
-const EMPTY = Buffer.alloc(0);
 
 // What we say we are in HELLO and INFO: the Redis version whose behaviour
 // this server copies, so that clients pick the same features.
 export const REDIS_VERSION = "7.0.15";
 
-// PING [message]. A RESP2 subscriber cannot receive a plain reply among
-// its messages, so it gets the array ["pong", message] instead.
+// PING [message]: +PONG, or the message back.
 function ping(c: Client, argv: Buffer[]): void {
   if (argv.length > 2) throw arityError("ping");
-  if (c.pubsub && c.out.proto === 2) {
-    c.out.array(2);
-    c.out.bulk(PONG_WORD);
-    c.out.bulk(argv[1] ?? EMPTY);
-  } else if (argv.length === 1) {
+  if (argv.length === 1) {
     c.out.raw(PONG);
   } else {
     c.out.bulk(argv[1]!);
@@ -160,15 +153,14 @@ function hello(c: Client, argv: Buffer[]): void {
 
 // One line of CLIENT LIST and CLIENT INFO, with the fields Redis 7.0
 // prints, in its order (the memory ones are left at 0). The flags are
-// Redis's letters: O a MONITOR, P subscribed, N none.
+// Redis's letters: O a MONITOR, N none. Nobody subscribes to anything
+// yet, so sub= and psub= are 0.
 export function clientInfoLine(c: Client, now: number): string {
-  const sub = Server.pubsub.channelCount(c);
-  const psub = Server.pubsub.patternCount(c);
-  const flags = `${c.monitor ? "O" : ""}${c.pubsub ? "P" : ""}` || "N";
+  const flags = c.monitor ? "O" : "N";
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name?.toString("latin1") ?? ""}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${flags} db=${c.db} sub=${sub} psub=${psub} ssub=0 multi=-1` +
+    ` flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=-1` +
     ` qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0` +
     ` omem=${c.out.pending} tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1` +
     ` resp=${c.out.proto}\n`
@@ -184,9 +176,9 @@ function clientList(c: Client, argv: Buffer[]): void {
 }
 
 // Redis's client types, as CLIENT KILL TYPE names them; a monitor counts
-// as a normal client.
-function clientType(c: Client): string {
-  return c.pubsub ? "pubsub" : "normal";
+// as a normal client, and nobody is a subscriber yet.
+function clientType(_c: Client): string {
+  return "normal";
 }
 
 // Close `victim` for CLIENT KILL: at once, or, when it is the caller,
@@ -352,7 +344,6 @@ export const connectionCommands: CommandSpec[] = [
     arity: -1,
     flags: ["fast", "sentinel"],
     handler: ping,
-    pubsubContext: true,
     group: G,
     summary: "Ping the server",
     since: "1.0.0",
@@ -376,7 +367,6 @@ export const connectionCommands: CommandSpec[] = [
     arity: -1,
     flags: ["allow_busy", "no_auth", "fast", "noscript", "loading", "stale"],
     handler: quit,
-    pubsubContext: true,
     group: G,
     summary: "Close the connection",
     since: "1.0.0",

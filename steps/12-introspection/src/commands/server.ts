@@ -422,8 +422,7 @@ const CONFIG: ConfigParam[] = [
   },
   {
     name: "client-output-buffer-limit",
-    get: () =>
-      `normal 0 0 0 slave 268435456 67108864 60 pubsub ${Server.config.pubsubOutputLimit} ${Server.config.pubsubSoftLimit} ${Server.config.pubsubSoftSeconds}`,
+    get: () => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
   },
   { name: "save", get: () => "" },
   {
@@ -663,8 +662,8 @@ function infoFields(name: string): Field[] | null {
         ["total_net_output_bytes", s.netOutput],
         ["rejected_connections", 0],
         ["evicted_keys", 0],
-        ["pubsub_channels", Server.pubsub.channels.count],
-        ["pubsub_patterns", Server.pubsub.patterns.count],
+        ["pubsub_channels", 0],
+        ["pubsub_patterns", 0],
         ["total_error_replies", errorReplies.total],
         ["total_reads_processed", s.reads],
         ["total_writes_processed", s.writes],

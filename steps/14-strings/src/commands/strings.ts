@@ -6,11 +6,9 @@
 // too: INCR parses the bytes as a signed 64-bit integer, adds, and stores
 // the digits back, exactly as Redis does (int64.ts has the arithmetic).
 //
-// Two details matter for correctness. A value stored from an argument is
-// copied: the parser hands out views into its read buffer, which the next
-// read reuses. And the commands that rewrite a value (INCR, APPEND) keep
-// the key's expiry, while SET, GETSET and MSET drop it: a counter with a
-// TTL stays a counter with a TTL.
+// One detail matters for correctness: a value stored from an argument is
+// copied, because the parser hands out views into its read buffer, which
+// the next read reuses.
 
 import { int64Arg, lower, SYNTAX_ERROR } from "../args.ts";
 import { CommandError, type CommandSpec } from "../command.ts";
@@ -19,7 +17,6 @@ import {
   ERR_DECR_OVERFLOW,
   ERR_NOT_INTEGER,
   ERR_OVERFLOW,
-  INT64_MAX,
   INT64_MIN,
   incrByFloat,
   parseInt64,
@@ -35,39 +32,21 @@ function get(c: Client, argv: Buffer[]): void {
   else c.out.bulk(value);
 }
 
-type ExpireUnit = "ex" | "px" | "exat" | "pxat";
-
-// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL].
-// Options come in any order; each may repeat, but NX excludes XX and one
-// expiry option excludes the others and KEEPTTL (Redis's
-// parseExtendedStringArgumentsOrReply: "EX 1 EX 2" is fine, the last wins).
+// SET key value [NX|XX] [GET]. Options come in any order and may repeat,
+// but NX excludes XX (Redis's parseExtendedStringArgumentsOrReply).
+// Naive on purpose: no EX, PX, EXAT, PXAT or KEEPTTL, since keys cannot
+// expire yet. Step 15 fixes this.
 function set(c: Client, argv: Buffer[]): void {
   let nx = false;
   let xx = false;
   let wantOld = false;
-  let keepTtl = false;
-  let unit: ExpireUnit | null = null;
-  let expireArg: Buffer | null = null;
   for (let j = 3; j < argv.length; j++) {
     const opt = lower(argv[j]!);
-    const hasNext = j + 1 < argv.length;
     if (opt === "nx" && !xx) nx = true;
     else if (opt === "xx" && !nx) xx = true;
     else if (opt === "get") wantOld = true;
-    else if (opt === "keepttl" && unit === null) keepTtl = true;
-    else if (
-      (opt === "ex" || opt === "px" || opt === "exat" || opt === "pxat") &&
-      !keepTtl &&
-      (unit === null || unit === opt) &&
-      hasNext
-    ) {
-      unit = opt;
-      expireArg = argv[++j]!;
-    } else {
-      throw new CommandError(SYNTAX_ERROR);
-    }
+    else throw new CommandError(SYNTAX_ERROR);
   }
-  const expiresAt = unit === null ? undefined : setExpireTime(unit, expireArg!);
   const db = Server.db;
   const key = argv[1]!;
   // SET ... GET answers the old value, so the old value must be a string.
@@ -80,7 +59,7 @@ function set(c: Client, argv: Buffer[]): void {
       return;
     }
   }
-  db.setString(key, keepArg(argv[2]!), { expiresAt, keepTtl });
+  db.setString(key, keepArg(argv[2]!));
   if (wantOld) replyOld(c, old);
   else c.out.ok();
 }
@@ -88,20 +67,6 @@ function set(c: Client, argv: Buffer[]): void {
 function replyOld(c: Client, old: Buffer | undefined): void {
   if (old === undefined) c.out.null();
   else c.out.bulk(old);
-}
-
-// The absolute deadline SET's expiry option asks for, in ms, checked as
-// Redis checks it: positive, and still an int64 once converted to ms and
-// added to the clock (C would wrap past INT64_MAX and see a negative time).
-function setExpireTime(unit: ExpireUnit, arg: Buffer): number {
-  const n = int64Arg(arg);
-  const seconds = unit === "ex" || unit === "exat";
-  const invalid = new CommandError("ERR invalid expire time in 'set' command");
-  if (n <= 0n || (seconds && n > INT64_MAX / 1000n)) throw invalid;
-  let ms = seconds ? n * 1000n : n;
-  if (unit === "ex" || unit === "px") ms += BigInt(Server.commandTime);
-  if (ms > INT64_MAX) throw invalid;
-  return Number(ms);
 }
 
 function setnx(c: Client, argv: Buffer[]): void {
@@ -188,7 +153,7 @@ function append(c: Client, argv: Buffer[]): void {
     cur.copy(next);
   }
   tail.copy(next, cur.length);
-  db.setString(key, next, { keepTtl: true });
+  db.setString(key, next);
   c.out.integer(len);
 }
 
@@ -196,7 +161,6 @@ function append(c: Client, argv: Buffer[]): void {
 
 const SMALL = 2n ** 50n;
 const MINUS_SMALL = -SMALL;
-const KEEP_TTL = { keepTtl: true };
 
 // The digits of a counter as a stored value. They are ASCII, so UTF-8 (the
 // default) gives the same bytes as latin1, and Node's fast path for it
@@ -227,7 +191,7 @@ function incrDecr(c: Client, key: Buffer, by: bigint): void {
   const small = cur === undefined ? 0 : smallInteger(cur);
   if (small !== null && by >= MINUS_SMALL && by <= SMALL) {
     const sum = small + Number(by); // Both under 2^50: exact.
-    db.setString(key, digits(sum), KEEP_TTL);
+    db.setString(key, digits(sum));
     c.out.integer(sum);
     return;
   }
@@ -239,7 +203,7 @@ function incrDecr(c: Client, key: Buffer, by: bigint): void {
   }
   const sum = addInt64(value, by);
   if (sum === null) throw new CommandError(ERR_OVERFLOW);
-  db.setString(key, digits(sum), KEEP_TTL);
+  db.setString(key, digits(sum));
   c.out.integer(sum);
 }
 
@@ -260,7 +224,7 @@ function incrbyfloat(c: Client, argv: Buffer[]): void {
   const db = Server.db;
   const result = incrByFloat(db.get(argv[1]!, "string"), argv[2]!);
   if (typeof result === "string") throw new CommandError(result);
-  db.setString(argv[1]!, result, { keepTtl: true });
+  db.setString(argv[1]!, result);
   c.out.bulk(result);
 }
 
@@ -292,8 +256,9 @@ export const stringCommands: CommandSpec[] = [
     summary: "Set the string value of a key",
     since: "1.0.0",
     complexity: "O(1)",
-    syntax:
-      "key:key value [condition=(NX|XX)@2.6.12] [GET@6.2.0] [expiration=(EX seconds:integer@2.6.12|PX milliseconds:integer@2.6.12|EXAT unix-time-seconds:unix-time@6.2.0|PXAT unix-time-milliseconds:unix-time@6.2.0|KEEPTTL@6.0.0)]",
+    // Redis's, less the expiration options this step lacks (COMMAND DOCS,
+    // and redis-cli's hints, show what the server accepts).
+    syntax: "key:key value [condition=(NX|XX)@2.6.12] [GET@6.2.0]",
     history: [
       ["2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."],
       ["6.0.0", "Added the `KEEPTTL` option."],

@@ -1,33 +1,26 @@
-// commands/lists.ts -- the list commands: pushes and pops at both ends, ranges, LPOS, LMOVE, BLPOP.
+// commands/lists.ts -- the list commands: pushes and pops at both ends, ranges, LPOS, LMOVE.
 //
 // The list itself is list.ts, a deque that knows nothing of keys or
 // replies. Here every command has the same shape as the string commands:
 // find the list (db.get() throws WRONGTYPE for any other type), change it,
-// tell the keyspace (db.modified(), which is also what wakes the clients
-// blocked on the key), reply. Two rules of Redis hold everywhere: a list
-// never exists empty (the command that empties it deletes the key, and a
-// command on a missing key sees an empty list), and a value pushed from an
-// argument is copied, since the parser lends views into its read buffer.
-//
-// The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH) first try to
-// answer at once, exactly as their non-blocking twins. Only when every
-// key they name is empty do they park the client (blockForKeys, state.ts)
-// with a callback that the blocking manager (blocking.ts) calls when one
-// of the keys has been written to, after the writing command finished.
+// tell the keyspace (db.modified()), reply. Two rules of Redis hold
+// everywhere: a list never exists empty (the command that empties it
+// deletes the key, and a command on a missing key sees an empty list), and
+// a value pushed from an argument is copied, since the parser lends views
+// into its read buffer.
 
-import { intArg, lower, SYNTAX_ERROR, timeoutArg } from "../args.ts";
+import { intArg, lower, SYNTAX_ERROR } from "../args.ts";
 import { arityError, CommandError, type CommandSpec } from "../command.ts";
-import { fromKey, type Key, WrongTypeError } from "../db.ts";
 import { ERR_NOT_INTEGER, INT64_MIN, parseInt64 } from "../int64.ts";
 import { List } from "../list.ts";
 import { keepArg } from "../resp.ts";
-import { blockForKeys, type Client, Server } from "../state.ts";
+import { type Client, Server } from "../state.ts";
 
 type End = "left" | "right";
 
 /* ============================ Helpers ===================================== */
 
-// LEFT or RIGHT, any case (LMOVE, BLMOVE).
+// LEFT or RIGHT, any case (LMOVE).
 function endArg(b: Buffer): End {
   const s = lower(b);
   if (s === "left" || s === "right") return s;
@@ -40,7 +33,7 @@ function getList(key: Buffer): List | undefined {
 }
 
 // After a command changed a list in place: delete the key if the list is
-// now empty, else announce the change. Both wake blocked clients' checks.
+// now empty, else announce the change.
 function changed(key: Buffer, list: List): void {
   if (list.length === 0) Server.db.delete(key);
   else Server.db.modified(key);
@@ -248,100 +241,11 @@ function rpoplpush(c: Client, argv: Buffer[]): void {
   else c.out.bulk(item);
 }
 
-/* ============================ Blocking pops ===============================
- * Each first tries what its non-blocking twin would do; when that finds
- * nothing it parks the client. The callback it leaves with the blocking
- * manager is the same attempt, on the one key that became ready: Redis
- * 7.0 serves a waiter from the key that was pushed to, not by re-running
- * the command from its first key.
- * ======================================================================== */
-
-// BLPOP/BRPOP key [key ...] timeout: [key, element] from the first
-// non-empty key in argument order, or block on all of them.
-function bpopCommand(end: End) {
-  return (c: Client, argv: Buffer[]): void => {
-    const deadline = timeoutArg(argv[argv.length - 1]!);
-    const keys = argv.slice(1, -1);
-    for (const key of keys) {
-      const list = getList(key);
-      if (list === undefined) continue;
-      replyPopped(c, key, pop(list, end));
-      changed(key, list);
-      return;
-    }
-    blockForKeys(
-      c,
-      keys,
-      deadline,
-      (key: Key): boolean => {
-        const k = fromKey(key);
-        const list = Server.db.lookup(k);
-        if (list?.type !== "list") return false;
-        replyPopped(c, k, pop(list.value, end));
-        changed(k, list.value);
-        return true;
-      },
-      () => c.out.nullArray(),
-    );
-  };
-}
-
-function replyPopped(c: Client, key: Buffer, item: Buffer): void {
-  c.out.array(2);
-  c.out.bulk(key);
-  c.out.bulk(item);
-}
-
-// BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout, and BRPOPLPUSH src dst
-// timeout (BLMOVE src dst RIGHT LEFT). Served, it pushes onto dst, which
-// readies dst for the clients blocked there: they are served next, in the
-// same walk of the ready keys.
-function blmoveGeneric(c: Client, src: Buffer, dst: Buffer, from: End, to: End, t: Buffer): void {
-  const deadline = timeoutArg(t);
-  const item = move(src, dst, from, to);
-  if (item !== undefined) {
-    c.out.bulk(item);
-    return;
-  }
-  // Keep our own copies: argv's Buffers are views into the read buffer.
-  const source = Buffer.from(src);
-  const destination = Buffer.from(dst);
-  blockForKeys(
-    c,
-    [source],
-    deadline,
-    (): boolean => {
-      if (Server.db.lookup(source)?.type !== "list") return false;
-      try {
-        c.out.bulk(move(source, destination, from, to)!);
-      } catch (err) {
-        // The destination holds another type by now: nothing moves, and
-        // the waiter gets the error (Redis 7.0 does the same).
-        if (!(err instanceof WrongTypeError)) throw err;
-        c.out.error(err.message);
-      }
-      return true;
-    },
-    () => c.out.nullArray(),
-  );
-}
-
-function blmove(c: Client, argv: Buffer[]): void {
-  const from = endArg(argv[3]!);
-  const to = endArg(argv[4]!);
-  blmoveGeneric(c, argv[1]!, argv[2]!, from, to, argv[5]!);
-}
-
-function brpoplpush(c: Client, argv: Buffer[]): void {
-  blmoveGeneric(c, argv[1]!, argv[2]!, "right", "left", argv[3]!);
-}
-
 /* ============================ The table =================================== */
 
 const G = "list";
 const ONE_KEY: [number, number, number] = [1, 1, 1];
 const TWO_KEYS: [number, number, number] = [1, 2, 1];
-const KEYS_THEN_TIMEOUT: [number, number, number] = [1, -2, 1];
 
 export const listCommands: CommandSpec[] = [
   {
@@ -553,61 +457,5 @@ export const listCommands: CommandSpec[] = [
     docFlags: ["deprecated"],
     deprecatedSince: "6.2.0",
     replacedBy: "`LMOVE` with the `RIGHT` and `LEFT` arguments",
-  },
-  {
-    name: "blpop",
-    arity: -3,
-    flags: ["write", "noscript", "blocking"],
-    handler: bpopCommand("left"),
-    keys: KEYS_THEN_TIMEOUT,
-    group: G,
-    summary: "Remove and get the first element in a list, or block until one is available",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of provided keys.",
-    syntax: "key:key... timeout:double",
-    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
-  },
-  {
-    name: "brpop",
-    arity: -3,
-    flags: ["write", "noscript", "blocking"],
-    handler: bpopCommand("right"),
-    keys: KEYS_THEN_TIMEOUT,
-    group: G,
-    summary: "Remove and get the last element in a list, or block until one is available",
-    since: "2.0.0",
-    complexity: "O(N) where N is the number of provided keys.",
-    syntax: "key:key... timeout:double",
-    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
-  },
-  {
-    name: "blmove",
-    arity: 6,
-    flags: ["write", "denyoom", "noscript", "blocking"],
-    handler: blmove,
-    keys: TWO_KEYS,
-    group: G,
-    summary:
-      "Pop an element from a list, push it to another list and return it; or block until one is available",
-    since: "6.2.0",
-    complexity: "O(1)",
-    syntax: "source:key destination:key wherefrom=(LEFT|RIGHT) whereto=(LEFT|RIGHT) timeout:double",
-  },
-  {
-    name: "brpoplpush",
-    arity: 4,
-    flags: ["write", "denyoom", "noscript", "blocking"],
-    handler: brpoplpush,
-    keys: TWO_KEYS,
-    group: G,
-    summary:
-      "Pop an element from a list, push it to another list and return it; or block until one is available",
-    since: "2.2.0",
-    complexity: "O(1)",
-    syntax: "source:key destination:key timeout:double",
-    history: [["6.0.0", "`timeout` is interpreted as a double instead of an integer."]],
-    docFlags: ["deprecated"],
-    deprecatedSince: "6.2.0",
-    replacedBy: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
   },
 ];

@@ -630,7 +630,7 @@ function infoFields(name: string): Field[] | null {
       return [
         ["connected_clients", Server.clients.size],
         ["cluster_connections", 0],
-        ["blocked_clients", Server.blocking.blockedClients],
+        ["blocked_clients", 0],
         ["tracking_clients", 0],
       ];
     case "memory": {

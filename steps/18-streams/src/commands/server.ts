@@ -779,15 +779,12 @@ function valueBytes(v: Value, samples: number): number {
       return 8 * list.capacity + averageOf(some, buffersBytes) * list.length;
     }
     case "stream": {
-      // The entries (ID, field array, Buffers): a sample from the first;
-      // then each group's pending entries and consumers.
+      // The entries (ID, field array, Buffers): a sample from the first.
       const s = v.value;
       const some = s.range(MIN_ID, MAX_ID, samples);
       const entry = (e: StreamEntry) =>
         64 + 8 * e.fields.length + averageOf(e.fields, buffersBytes) * e.fields.length;
-      let bytes = averageOf(some, entry) * s.length;
-      for (const g of s.groups()) bytes += 200 + 64 * g.pel.size + 100 * g.consumers().length;
-      return bytes;
+      return averageOf(some, entry) * s.length;
     }
   }
 }

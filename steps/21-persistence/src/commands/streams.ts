@@ -1,4 +1,4 @@
-// commands/streams.ts -- the stream commands: XADD and reading the log, consumer groups, claims.
+// commands/streams.ts -- the stream commands: XADD, trimming, reading the log, consumer groups.
 //
 // stream.ts is the data structure and knows nothing of keys or RESP; this
 // file is the part every command family has: parse the arguments in the
@@ -306,7 +306,8 @@ export interface ReadRequest {
 
 // Redis's xreadCommand() parsing, in its order: options, then per stream
 // WRONGTYPE, the group, and the ID ("$" is resolved now, so a blocked
-// XREAD $ waits for entries added after it blocked).
+// XREAD $ waits for entries added after it blocked). GROUP and NOACK are
+// XREADGROUP's; XREAD answers them with Redis's own words.
 function parseRead(argv: Buffer[], group: boolean): ReadRequest {
   const req: ReadRequest = {
     count: 0,
@@ -427,7 +428,7 @@ function xreadGeneric(c: Client, argv: Buffer[], group: boolean): void {
 }
 
 /* ============================ Blocking reads ============================
- * XREAD BLOCK and XREADGROUP BLOCK park the client in step 16's blocking
+ * XREAD BLOCK and XREADGROUP BLOCK park the client in step 17's blocking
  * manager (blocking.ts), like BLPOP: every write to one of its keys
  * offers the key to it after the command, and serveBlocked() decides.
  * Reading consumes nothing, so every XREAD reader waiting on a key is
@@ -992,7 +993,8 @@ const XGROUP_HELP = [
 
 const G = "stream";
 const ONE_KEY: [number, number, number] = [1, 1, 1];
-const XGROUP_KEY: [number, number, number] = [2, 2, 1];
+// XINFO STREAM key, XGROUP CREATE key: the key comes after the subcommand.
+const SUBCOMMAND_KEY: [number, number, number] = [2, 2, 1];
 
 export const streamCommands: CommandSpec[] = [
   {
@@ -1127,7 +1129,7 @@ export const streamCommands: CommandSpec[] = [
         arity: -5,
         flags: ["write", "denyoom"],
         handler: xgroupCreate,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "Create a consumer group.",
         since: "5.0.0",
@@ -1140,7 +1142,7 @@ export const streamCommands: CommandSpec[] = [
         arity: -5,
         flags: ["write"],
         handler: xgroupSetid,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "Set a consumer group to an arbitrary last delivered ID value.",
         since: "5.0.0",
@@ -1153,7 +1155,7 @@ export const streamCommands: CommandSpec[] = [
         arity: 4,
         flags: ["write"],
         handler: xgroupDestroy,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "Destroy a consumer group.",
         since: "5.0.0",
@@ -1166,7 +1168,7 @@ export const streamCommands: CommandSpec[] = [
         arity: 5,
         flags: ["write", "denyoom"],
         handler: xgroupCreateConsumer,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "Create a consumer in a consumer group.",
         since: "6.2.0",
@@ -1178,7 +1180,7 @@ export const streamCommands: CommandSpec[] = [
         arity: 5,
         flags: ["write"],
         handler: xgroupDelConsumer,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "Delete a consumer from a consumer group.",
         since: "5.0.0",
@@ -1276,7 +1278,7 @@ export const streamCommands: CommandSpec[] = [
         arity: -3,
         flags: ["readonly"],
         handler: xinfoStream,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "Get information about a stream",
         since: "5.0.0",
@@ -1295,7 +1297,7 @@ export const streamCommands: CommandSpec[] = [
         arity: 3,
         flags: ["readonly"],
         handler: xinfoGroups,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "List the consumer groups of a stream",
         since: "5.0.0",
@@ -1308,7 +1310,7 @@ export const streamCommands: CommandSpec[] = [
         arity: 4,
         flags: ["readonly"],
         handler: xinfoConsumers,
-        keys: XGROUP_KEY,
+        keys: SUBCOMMAND_KEY,
         group: G,
         summary: "List the consumers in a consumer group",
         since: "5.0.0",
