@@ -621,7 +621,13 @@ const BEHAVIOURS: Behaviour[] = [
       expect(await bob.nextLine()).toBe("user:2> from a pipe");
       await bob.send("to a pipe\n");
       await client.waitForLog("user:1> to a pipe");
+      // At the end of its input the client half-closes and waits for the
+      // server to close (step 01 does at once; later steps keep listening,
+      // and the client gives up after a grace period, client.test.ts). The
+      // server going away is the goodbye it waits for.
       client.proc.stdin?.end();
+      await ctx.server.waitForLog(/Client id=2 ended its input|Disconnected client id=2/);
+      await ctx.server.stop();
       expect(await client.exited).toBe(0);
     },
   },

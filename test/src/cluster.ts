@@ -8,23 +8,25 @@
 import { connectClient, type LineClient, type RunningServer, startServer } from "./harness.ts";
 
 // Start `n` nodes of the chat server `serverFile` on the Redis at `url`,
-// one after the other, each once it says it is connected (ioredis's
-// handshake done, its node channel subscribed). `started` gets each node as
-// soon as it runs, so the caller can stop it even if a later one fails.
-export async function startNodes(
+// side by side, and resolve once each says it is connected (ioredis's
+// handshake done, its node channel subscribed), or, with `connected` false
+// (a Redis the nodes cannot use), once each listens. `started` gets each
+// node as soon as it runs, so the caller can stop it even if another fails.
+export function startNodes(
   serverFile: string,
   url: string,
   n: number,
   started: RunningServer[],
+  connected = true,
 ): Promise<RunningServer[]> {
-  const nodes: RunningServer[] = [];
-  for (let i = 0; i < n; i++) {
-    const node = await startServer(serverFile, ["--redis", url]);
-    started.push(node);
-    nodes.push(node);
-    await node.waitForLog(/^redis: connected to /);
-  }
-  return nodes;
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const node = await startServer(serverFile, ["--redis", url]);
+      started.push(node);
+      if (connected) await node.waitForLog(/^redis: connected to /);
+      return node;
+    }),
+  );
 }
 
 // A client on `node` called `nick`, talking in `channel`, once the node
@@ -100,8 +102,12 @@ export async function untilNickGranted(
   const granted = () => node.logs.some((l) => l.endsWith(`is now known as ${nick}`));
   await untilTrue(
     async () => {
+      const answered = c.lines.length;
       await c.send(`/nick ${nick}\n`);
-      await c.nextLine(500).catch(() => {});
+      // Whichever comes first: the ERR line, or the log line of a grant.
+      const deadline = Date.now() + 1000;
+      while (!granted() && c.lines.length === answered && Date.now() < deadline) await pause(20);
+      c.drain();
       return granted();
     },
     timeoutMs,

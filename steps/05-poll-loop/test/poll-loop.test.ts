@@ -112,10 +112,14 @@ for (const step of corpusSteps(5)) {
         void idle.closed.then(() => {
           idleClosed = true;
         });
-        // Keep `active` talking until the tick finds `idle` silent for > 1 s.
-        // Each round trip waits for a reply: a pace set by events, not sleeps.
+        // Keep `active` talking until the tick finds `idle` silent for > 1 s:
+        // a round trip (it waits for the reply), then a breath, as a person
+        // typing would. Flat out, the loop would cost both processes a core.
         const deadline = Date.now() + 10000;
-        while (!idleClosed && Date.now() < deadline) await roundTrip(active);
+        while (!idleClosed && Date.now() < deadline) {
+          await roundTrip(active);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
 
         await timed.waitForLog(
           /^Disconnected client id=1, nick=user:1: idle timeout \(no input for 1 s\)$/,

@@ -133,7 +133,7 @@ describe("two nodes", () => {
     expect(await redisCli(redis.port, ["GET", "smallchat:nick:alice"])).toBe(`${nodeId(A)}\n`);
     await b.send("/nick alice\n");
     expect(await b.nextLine()).toBe("ERR nick alice is already taken");
-    a.close();
+    a.socket.resetAndDestroy(); // Gone at once: a FIN would wait for the node's next tick.
     await A.waitForLog(/^Disconnected client id=1/);
     // The release is a transaction of its own: try until it has happened.
     await untilNickTaken(B, b, "alice", 5000);
@@ -216,7 +216,7 @@ describe("three nodes", () => {
     // A quit is a notice too.
     await joinChannel(C, c, "#rust");
     expect(await a.nextLine()).toBe("#rust * carol joined");
-    c.close();
+    c.socket.resetAndDestroy(); // Gone at once: a FIN would wait for the node's next tick.
     expect(await a.nextLine()).toBe("#rust * carol quit");
   });
 
@@ -330,7 +330,9 @@ describe("faults", () => {
     await A.exited;
     await b.send("/nick alice\n");
     expect(await b.nextLine()).toBe("ERR nick alice is already taken");
+    // Cut the lease to 2 s rather than wait out its 5: nobody renews it now.
     const t0 = Date.now();
+    await redisCli(redis.port, ["PEXPIRE", "smallchat:nick:alice", "2000"]);
     await untilNickTaken(B, b, "alice", 10000);
     expect(Date.now() - t0).toBeGreaterThan(1000); // Not at once: the lease had to run out.
   });
@@ -367,8 +369,12 @@ async function untilAnswer(c: LineClient, ask: string, ok: (line: string) => boo
 async function untilNickTaken(node: RunningServer, c: LineClient, nick: string, ms: number) {
   const granted = () => node.logs.some((l) => l.endsWith(`is now known as ${nick}`));
   await untilTrue(async () => {
+    const answered = c.lines.length;
     await c.send(`/nick ${nick}\n`);
-    await c.nextLine(500).catch(() => {});
+    // Whichever comes first: the ERR line, or the log line of a grant.
+    const deadline = Date.now() + 1000;
+    while (!granted() && c.lines.length === answered && Date.now() < deadline) await pause(20);
+    c.drain();
     return granted();
   }, ms);
 }
