@@ -101,7 +101,7 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   Server.stats.commands++;
 }
 
-// The hook point after every command. Nothing to do in this step. Step 17
+// The hook point after every command. Nothing to do in this step. Step 19
 // serves the clients blocked on keys this command made ready (BLPOP), step
 // 20 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.

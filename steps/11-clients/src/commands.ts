@@ -150,7 +150,7 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
   for (const m of Server.monitors) if (!m.closing) m.out.raw(frame);
 }
 
-// The hook point after every command. Nothing to do in this step. Step 17
+// The hook point after every command. Nothing to do in this step. Step 19
 // serves the clients blocked on keys this command made ready (BLPOP), step
 // 20 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.
