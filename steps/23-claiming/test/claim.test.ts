@@ -120,6 +120,23 @@ for (const step of corpusSteps(23)) {
         ]);
       });
 
+      it("XPENDING's summary of an empty PEL: after NOACK and after DELCONSUMER", () => {
+        const s = streamOf(4);
+        const g = s.createGroup("g", MIN_ID);
+        g.readNew("a", 2, true);
+        const empty = { count: 0, min: undefined, max: undefined, consumers: [] };
+        expect(g.pendingSummary()).toEqual(empty);
+        g.readNew("b");
+        expect(g.pendingSummary()).toEqual({
+          count: 2,
+          min: id("3-0"),
+          max: id("4-0"),
+          consumers: [{ name: "b", count: 2 }],
+        });
+        expect(g.deleteConsumer("b")).toBe(2);
+        expect(g.pendingSummary()).toEqual(empty);
+      });
+
       it("SETID back: the entry's new owner starts a fresh count", () => {
         const s = streamOf(2);
         const g = s.createGroup("g", MIN_ID);
