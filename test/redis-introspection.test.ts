@@ -97,7 +97,7 @@ const HELP_TOPICS: [number, string][] = [
   [16, "LPOS"],
   [17, "BLMOVE"],
   [18, "XADD"],
-  [19, "XREADGROUP"],
+  [22, "XREADGROUP"],
   [18, "XINFO STREAM"],
   [20, "WATCH"],
 ];

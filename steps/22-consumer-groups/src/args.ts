@@ -28,11 +28,10 @@ export function int64Arg(b: Buffer): bigint {
 
 // A 64-bit integer argument (an index, a count), as a JS number: beyond
 // 2^53 it loses digits, but every such value is out of range of any list
-// or stream and clamps the same way. Redis's getLongLongFromObjectOrReply():
-// its text, or the command's own (XCLAIM's IDLE), when it is not one.
-export function intArg(b: Buffer, message = ERR_NOT_INTEGER): number {
+// or stream and clamps the same way.
+export function intArg(b: Buffer): number {
   const n = parseInt64(b);
-  if (n === null) throw new CommandError(message);
+  if (n === null) throw new CommandError(ERR_NOT_INTEGER);
   return Number(n);
 }
 

@@ -5,8 +5,7 @@
 // ID I saw?", and nothing is consumed by reading. On top of the log sit
 // consumer groups, which share the work out: each new entry goes to one
 // consumer of the group, stays in the group's pending entries list (PEL)
-// until that consumer acknowledges it, and can be claimed by another
-// consumer if the first one dies. A small Kafka inside Redis.
+// until that consumer acknowledges it. A small Kafka inside Redis.
 //
 // An ID is "<ms>-<seq>": a Unix time in milliseconds and a sequence number
 // for entries added in the same millisecond, both unsigned 64-bit. JS
@@ -146,13 +145,13 @@ export function parseXaddId(arg: string): XaddId {
 }
 
 // An ID that must be a real ID, "-" and "+" refused, "<ms>" meaning
-// <ms>-0: XDEL, XACK, XCLAIM, XGROUP CREATE, XSETID, MINID, and the IDs
+// <ms>-0: XDEL, XACK, XGROUP CREATE, XSETID, MINID, and the IDs
 // of XREAD/XREADGROUP other than "$" and ">".
 export function parseStrictId(arg: string): StreamId {
   return parseIdCore(arg, 0n, true, false).id;
 }
 
-// XRANGE/XREVRANGE/XPENDING/XAUTOCLAIM bounds. "-" is 0-0 and "+" the
+// XRANGE/XREVRANGE bounds. "-" is 0-0 and "+" the
 // largest ID; an incomplete "<ms>" is <ms>-0 as a start and
 // <ms>-18446744073709551615 as an end, so XRANGE s 5 5 is all of
 // millisecond 5; "(" makes the bound exclusive (it is stepped by one, and
@@ -236,9 +235,6 @@ export const streamErrors = {
   // XREADGROUP on a missing key or group.
   noGroupXreadgroup: (key: string, group: string) =>
     `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
-  // XPENDING, XCLAIM, XAUTOCLAIM.
-  noGroup: (key: string, group: string) =>
-    `NOGROUP No such key '${key}' or consumer group '${group}'`,
   // Any XGROUP subcommand on a missing key (without MKSTREAM).
   xgroupNoKey:
     "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
@@ -289,8 +285,7 @@ export interface StreamInfo {
 }
 
 export interface StreamOptions {
-  // Milliseconds since the epoch; tests inject a fake one. Used for "*" IDs
-  // and for the idle times of pending entries and consumers.
+  // Milliseconds since the epoch; tests inject a fake one. Used for "*" IDs.
   clock?: () => number;
   // Redis's stream-node-max-entries (default 100): the node size that
   // approximate trimming works in.
@@ -786,19 +781,6 @@ class IdIndex<T> {
       if (v !== undefined) yield [id, v];
     }
   }
-
-  first(): StreamId | undefined {
-    for (const [id] of this.from()) return id;
-    return undefined;
-  }
-
-  last(): StreamId | undefined {
-    for (let i = this.order.length - 1; i >= 0; i--) {
-      const id = this.order[i]!;
-      if (this.map.has(keyOf(id))) return id;
-    }
-    return undefined;
-  }
 }
 
 /* ============================ Consumer groups ============================ */
@@ -807,17 +789,12 @@ class IdIndex<T> {
 // object sits in the group's PEL and in its consumer's PEL.
 export interface Pending {
   readonly id: StreamId;
-  consumer: Consumer | null; // null only for a FORCE claim not yet owned
-  deliveryTime: number;
-  deliveryCount: number;
+  consumer: Consumer;
 }
 
 export class Consumer {
   readonly pel = new IdIndex<Pending>();
-  constructor(
-    readonly name: string,
-    public seenTime: number,
-  ) {}
+  constructor(readonly name: string) {}
 
   get pending(): number {
     return this.pel.size;
@@ -831,31 +808,6 @@ export interface GroupEntry {
   readonly fields: readonly Buffer[] | null;
 }
 
-export interface PendingSummary {
-  count: number;
-  min: StreamId | undefined;
-  max: StreamId | undefined;
-  consumers: { name: string; count: number }[];
-}
-
-export interface PendingDetail {
-  id: StreamId;
-  consumer: string;
-  idle: number;
-  deliveries: number;
-}
-
-export interface ClaimOptions {
-  // IDLE ms or TIME unix-ms: when the entry counts as last delivered.
-  // Give only the one that came last on the command line.
-  idle?: number;
-  time?: number;
-  retryCount?: number;
-  force?: boolean;
-  justId?: boolean;
-  lastId?: StreamId; // LASTID: raise the group's last-delivered ID
-}
-
 export class ConsumerGroup {
   readonly pel = new IdIndex<Pending>();
   private readonly consumersByName = new Map<string, Consumer>();
@@ -867,18 +819,10 @@ export class ConsumerGroup {
     public entriesRead: number, // -1 = unknown
   ) {}
 
-  private now(): number {
-    return this.stream.clock();
-  }
-
   /* ------------------------------ Consumers ------------------------------ */
 
-  // The consumer, its seen-time refreshed (what XREADGROUP and the claims
-  // do; pass refresh=false for XPENDING and DELCONSUMER).
-  consumer(name: string, refresh = true): Consumer | undefined {
-    const c = this.consumersByName.get(name);
-    if (c && refresh) c.seenTime = this.now();
-    return c;
+  consumer(name: string): Consumer | undefined {
+    return this.consumersByName.get(name);
   }
 
   private consumerOrCreate(name: string): Consumer {
@@ -886,7 +830,7 @@ export class ConsumerGroup {
   }
 
   private addConsumer(name: string): Consumer {
-    const c = new Consumer(name, this.now());
+    const c = new Consumer(name);
     this.consumersByName.set(name, c);
     return c;
   }
@@ -925,15 +869,14 @@ export class ConsumerGroup {
 
   // XREADGROUP ... >: entries never delivered to this group, oldest first.
   // Each advances the group's last-delivered-id and, unless noAck, becomes
-  // pending for this consumer (delivery count 1). Returns null when there is
-  // nothing to deliver: the command then blocks or replies nil, and, as in
-  // Redis, the consumer is not created in that case.
+  // pending for this consumer. Returns null when there is nothing to
+  // deliver: the command then blocks or replies nil, and, as in Redis, the
+  // consumer is not created in that case.
   readNew(consumerName: string, count = 0, noAck = false): StreamEntry[] | null {
     const top = this.stream.lastEntryId();
     if (!top || compareIds(top, this.lastId) <= 0) return null;
     const consumer = this.consumerOrCreate(consumerName);
     const entries = this.stream.readAfter(this.lastId, count);
-    const now = this.now();
     for (const e of entries) {
       if (compareIds(e.id, this.lastId) > 0) {
         if (this.entriesRead !== -1 && !this.stream.rangeHasTombstones(e.id)) {
@@ -947,14 +890,12 @@ export class ConsumerGroup {
       const old = this.pel.get(e.id);
       if (old) {
         // Delivered before (the group's ID was moved back with SETID): the
-        // entry changes hands and starts over.
-        old.consumer?.pel.delete(e.id);
+        // entry changes hands.
+        old.consumer.pel.delete(e.id);
         old.consumer = consumer;
-        old.deliveryTime = now;
-        old.deliveryCount = 1;
         consumer.pel.set(e.id, old);
       } else {
-        const p: Pending = { id: e.id, consumer, deliveryTime: now, deliveryCount: 1 };
+        const p: Pending = { id: e.id, consumer };
         this.pel.set(e.id, p);
         consumer.pel.set(e.id, p);
       }
@@ -963,21 +904,15 @@ export class ConsumerGroup {
   }
 
   // XREADGROUP ... <id>: this consumer's own pending entries with IDs
-  // greater than `after`, a re-delivery: each one's delivery count grows
-  // and its idle time restarts. An entry deleted from the stream comes back
-  // with fields null and is left as it was. The consumer is created if new.
+  // greater than `after`, a re-delivery. An entry deleted from the stream
+  // comes back with fields null. The consumer is created if new.
   readHistory(consumerName: string, after: StreamId, count = 0): GroupEntry[] {
     const consumer = this.consumerOrCreate(consumerName);
     const start = incrId(after) ?? MIN_ID;
     const out: GroupEntry[] = [];
-    const now = this.now();
-    for (const [id, p] of consumer.pel.from(start)) {
+    for (const [id] of consumer.pel.from(start)) {
       if (count && out.length >= count) break;
       const e = this.stream.get(id);
-      if (e) {
-        p.deliveryTime = now;
-        p.deliveryCount++;
-      }
       out.push({ id, fields: e ? e.fields : null });
     }
     return out;
@@ -992,55 +927,13 @@ export class ConsumerGroup {
       const p = this.pel.get(id);
       if (!p) continue;
       this.pel.delete(id);
-      p.consumer?.pel.delete(id);
+      p.consumer.pel.delete(id);
       n++;
     }
     return n;
   }
 
   /* ------------------------------ Inspecting ------------------------------ */
-
-  // XPENDING key group: count, smallest and largest pending ID, and the
-  // consumers that have any, by name.
-  pendingSummary(): PendingSummary {
-    const consumers = this.consumers()
-      .filter((c) => c.pending > 0)
-      .map((c) => ({ name: c.name, count: c.pending }));
-    return { count: this.pel.size, min: this.pel.first(), max: this.pel.last(), consumers };
-  }
-
-  // XPENDING key group [IDLE ms] start end count [consumer]. An unknown
-  // consumer gives []; count <= 0 gives []. Idle is now - last delivery.
-  pendingRange(opts: {
-    start: StreamId;
-    end: StreamId;
-    count: number;
-    minIdle?: number;
-    consumer?: string;
-  }): PendingDetail[] {
-    let pel = this.pel;
-    if (opts.consumer !== undefined) {
-      const c = this.consumer(opts.consumer, false);
-      if (!c) return [];
-      pel = c.pel;
-    }
-    const out: PendingDetail[] = [];
-    const now = this.now();
-    const minIdle = opts.minIdle ?? 0;
-    if (opts.count <= 0) return out;
-    for (const [id, p] of pel.from(opts.start)) {
-      if (compareIds(id, opts.end) > 0 || out.length >= opts.count) break;
-      const idle = now - p.deliveryTime;
-      if (minIdle && idle < minIdle) continue;
-      out.push({
-        id,
-        consumer: p.consumer?.name ?? "",
-        idle: Math.max(0, idle),
-        deliveries: p.deliveryCount,
-      });
-    }
-    return out;
-  }
 
   // XINFO GROUPS: lag is how many entries the group has yet to read, null
   // when tombstones make it unknowable.
@@ -1070,118 +963,5 @@ export class ConsumerGroup {
     }
     const read = s.estimateEntriesRead(this.lastId);
     return read === -1 ? null : s.entriesAdded - read;
-  }
-
-  /* ------------------------------ Claiming ------------------------------ */
-
-  // Hand a pending entry to `consumer`; shared by XCLAIM and XAUTOCLAIM.
-  private transfer(p: Pending, consumer: Consumer, deliveryTime: number): void {
-    if (p.consumer !== consumer) {
-      p.consumer?.pel.delete(p.id);
-      consumer.pel.set(p.id, p);
-      p.consumer = consumer;
-    }
-    p.deliveryTime = deliveryTime;
-  }
-
-  // An entry pending but gone from the stream: XCLAIM and XAUTOCLAIM drop it.
-  private forget(p: Pending): void {
-    this.pel.delete(p.id);
-    p.consumer?.pel.delete(p.id);
-  }
-
-  // XCLAIM consumer min-idle id... [IDLE|TIME] [RETRYCOUNT] [FORCE] [JUSTID]
-  // [LASTID]. Each listed ID that is pending and idle for at least minIdle
-  // ms moves to `consumer` (created on the first success). Its delivery
-  // time becomes now (or IDLE/TIME); its delivery count grows by one unless
-  // JUSTID, or is set by RETRYCOUNT. FORCE makes an entry pending even if no
-  // one had it, as long as it exists in the stream. IDs no longer in the
-  // stream are dropped from the PEL and not returned. Returns the claimed
-  // entries (with fields) or, with justId, entries whose fields are null.
-  claim(
-    consumerName: string,
-    minIdle: number,
-    ids: readonly StreamId[],
-    opts: ClaimOptions = {},
-  ): GroupEntry[] {
-    const now = this.now();
-    if (opts.lastId && compareIds(opts.lastId, this.lastId) > 0) this.lastId = opts.lastId;
-    let deliveryTime = now;
-    if (opts.time !== undefined) deliveryTime = opts.time;
-    if (opts.idle !== undefined) deliveryTime = now - opts.idle;
-    if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
-    const min = Math.max(0, minIdle);
-
-    let consumer: Consumer | undefined;
-    const out: GroupEntry[] = [];
-    for (const id of ids) {
-      let p = this.pel.get(id);
-      const e = this.stream.get(id);
-      if (!e) {
-        if (p) this.forget(p);
-        continue;
-      }
-      if (!p && opts.force) {
-        p = { id, consumer: null, deliveryTime: now, deliveryCount: 1 };
-        this.pel.set(id, p);
-      }
-      if (!p) continue;
-      if (p.consumer && min && now - p.deliveryTime < min) continue;
-      consumer ??= this.consumerOrCreate(consumerName);
-      this.transfer(p, consumer, deliveryTime);
-      if (opts.retryCount !== undefined && opts.retryCount >= 0) p.deliveryCount = opts.retryCount;
-      else if (!opts.justId) p.deliveryCount++;
-      out.push({ id, fields: opts.justId ? null : e.fields });
-    }
-    return out;
-  }
-
-  // XAUTOCLAIM consumer min-idle start [COUNT n] [JUSTID]: walk the group
-  // PEL from `start`, claiming entries idle for at least minIdle ms, until
-  // `count` results (claimed or deleted) or count*10 entries looked at.
-  // Returns the cursor for the next call (0-0 when the PEL was walked to
-  // its end), the claimed entries, and the IDs found deleted from the
-  // stream (dropped from the PEL), as Redis 7 replies.
-  autoclaim(
-    consumerName: string,
-    minIdle: number,
-    start: StreamId,
-    count = 100,
-    justId = false,
-  ): { next: StreamId; claimed: GroupEntry[]; deleted: StreamId[] } {
-    const now = this.now();
-    const min = Math.max(0, minIdle);
-    let attempts = count * 10;
-    let left = count;
-    let consumer: Consumer | undefined;
-    const claimed: GroupEntry[] = [];
-    const deleted: StreamId[] = [];
-    const it = this.pel.from(start);
-    let next: StreamId = MIN_ID;
-    for (;;) {
-      if (attempts-- <= 0 || left <= 0) {
-        // Stopped early: the cursor is the next pending ID, if any.
-        const r = it.next();
-        next = r.done ? MIN_ID : r.value[0];
-        break;
-      }
-      const r = it.next();
-      if (r.done) break;
-      const [id, p] = r.value;
-      const e = this.stream.get(id);
-      if (!e) {
-        this.forget(p);
-        deleted.push(id);
-        left--;
-        continue;
-      }
-      if (min && now - p.deliveryTime < min) continue;
-      consumer ??= this.consumerOrCreate(consumerName);
-      this.transfer(p, consumer, now);
-      if (!justId) p.deliveryCount++;
-      claimed.push({ id, fields: justId ? null : e.fields });
-      left--;
-    }
-    return { next, claimed, deleted };
   }
 }

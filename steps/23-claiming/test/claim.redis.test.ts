@@ -1,10 +1,11 @@
-// consumer-group.redis.test.ts -- seeded random group commands, replayed on a real Redis and on our Stream.
+// claim.redis.test.ts -- seeded random group and claim commands, replayed on a real Redis and on our Stream.
 //
-// Step 20's stream.redis.test.ts with consumer groups in the mix: a group
-// reads the same log that XADD, XTRIM and XDEL change under it. Each run
-// sends a few hundred random stream commands (the log's and every group
-// command: XGROUP, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM, XPENDING, XINFO
-// GROUPS and CONSUMERS) to a private redis-server 7.0 and applies the same
+// Step 22's consumer-group.redis.test.ts with the claims in the mix: while
+// groups read the log that XADD, XTRIM and XDEL change under them, XCLAIM
+// and XAUTOCLAIM move pending entries between consumers and XPENDING and
+// XINFO CONSUMERS look at them. Each run sends a few hundred random stream
+// commands (the log's and every group command: XGROUP, XREADGROUP, XACK,
+// XCLAIM, XAUTOCLAIM, XPENDING, XINFO GROUPS and CONSUMERS) to a private redis-server 7.0 and applies the same
 // commands to a Stream through a tiny stand-in for the command layer
 // below, and demands the same reply for every command (idle times
 // excepted: they depend on the wall clock). Redis's streams are set to
@@ -18,7 +19,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stream, StreamEntry, TrimSpec } from "../src/stream.ts";
 
-// Since step 22: runs against step 22 and every later step of its track.
+// Since step 23: runs against step 23 and every later step of its track.
 for (const step of corpusSteps(23)) {
   describe(step.name, async () => {
     const {
