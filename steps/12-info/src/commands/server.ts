@@ -1,8 +1,7 @@
 // commands/server.ts -- questions about the server: CONFIG, INFO, DBSIZE.
 //
 // Tools ask these before doing anything: redis-benchmark reads CONFIG GET
-// save and appendonly, ioredis sends INFO as a ready check, monitoring
-// reads INFO every second. The keyspace is empty
+// save and appendonly, ioredis sends INFO as a ready check. The keyspace is empty
 // in this step (keys arrive in step 15), so DBSIZE is 0 and FLUSHALL has
 // nothing to flush.
 
