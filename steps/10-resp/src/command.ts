@@ -13,7 +13,7 @@ import type { Client } from "./state.ts";
 export type Handler = (c: Client, argv: Buffer[]) => void;
 
 // Flags are Redis's names. Nothing reads them yet: in step 11 the
-// dispatcher reads no_auth and MONITOR skips admin commands; step 12's
+// dispatcher reads no_auth and MONITOR skips admin commands; step 13's
 // COMMAND INFO shows them all.
 export type Flag =
   | "write"

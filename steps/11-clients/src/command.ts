@@ -13,7 +13,7 @@ import type { Client } from "./state.ts";
 export type Handler = (c: Client, argv: Buffer[]) => void;
 
 // Flags are Redis's names. The dispatcher reads no_auth, MONITOR skips
-// admin commands; step 12's COMMAND INFO shows them all.
+// admin commands; step 13's COMMAND INFO shows them all.
 export type Flag =
   | "write"
   | "readonly"

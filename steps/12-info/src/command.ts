@@ -12,7 +12,8 @@ import type { Client } from "./state.ts";
 
 export type Handler = (c: Client, argv: Buffer[]) => void;
 
-// Flags are Redis's names (COMMAND INFO shows them).
+// Flags are Redis's names. The dispatcher reads no_auth, MONITOR skips
+// admin commands; step 13's COMMAND INFO shows them all.
 export type Flag =
   | "write"
   | "readonly"
@@ -33,22 +34,6 @@ export interface CommandSpec {
   flags: Flag[];
   handler?: Handler; // A container (CLIENT) has subcommands instead.
   subcommands?: CommandSpec[];
-  // Key positions for COMMAND INFO: first, last, step (0 0 0: no keys).
-  keys?: [number, number, number];
-  // For COMMAND DOCS and redis-cli's help and hints: Redis 7.0's texts.
-  group: string;
-  summary: string;
-  since: string;
-  complexity?: string;
-  tips?: string[]; // For COMMAND INFO: "nondeterministic_output", "request_policy:...".
-  syntax?: string; // The arguments, as a usage line (command-docs.ts).
-  history?: [string, string][]; // [version, what changed].
-  docFlags?: string[]; // "deprecated", "syscmd".
-  deprecatedSince?: string;
-  replacedBy?: string;
-  // ACL categories the flags and the group do not imply (COMMAND INFO
-  // derives the rest, see aclCategories() in commands/server.ts).
-  acl?: string[];
 }
 
 // What INFO commandstats shows for each command (Redis's calls,

@@ -5,7 +5,7 @@
 // (name included, so GET key), -2 means at least two. Checking it here, in
 // one place, gives every command the same error text for free, and the
 // handlers can index argv without counting. A command with subcommands
-// (CLIENT, CONFIG, COMMAND) has a table of its own, whose rows are
+// (CLIENT, CONFIG) has a table of its own, whose rows are
 // named "client|setname" as Redis names them in its errors.
 //
 // Names are looked up case-insensitively: "get", "GET" and "gEt" are one
@@ -17,7 +17,8 @@
 // CommandError with Redis's exact text: the connection stays open. What a
 // row is, and CommandError, live in command.ts: the families import that,
 // never this file, which imports them. What a family needs from the table
-// is handed to it here (COMMAND, in commands/server.ts, lists the table).
+// is handed to it here (INFO, in commands/server.ts, walks it for the
+// counts of each command).
 
 import { log } from "@smallchat/shared/chatlib";
 import { type Command, CommandError, type CommandSpec, shown } from "./command.ts";

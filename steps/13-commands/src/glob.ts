@@ -1,4 +1,4 @@
-// glob.ts -- Redis's glob patterns: CONFIG GET, COMMAND LIST, later PSUBSCRIBE, KEYS, SCAN.
+// glob.ts -- Redis's glob patterns: CONFIG GET, then COMMAND LIST, PSUBSCRIBE, KEYS, SCAN.
 //
 // `*` any run of bytes, `?` any one byte, `[abc]` `[^abc]` `[a-z]` a set,
 // `\x` the byte x itself. This is a port of stringmatchlen() from Redis's

@@ -1,8 +1,7 @@
-// commands/server.ts -- questions about the server: COMMAND, CONFIG, INFO, DBSIZE.
+// commands/server.ts -- questions about the server: CONFIG, INFO, DBSIZE.
 //
-// Tools ask these before doing anything: redis-cli's interactive mode
-// reads COMMAND DOCS for its hints, redis-benchmark reads CONFIG GET save
-// and appendonly, ioredis sends INFO as a ready check. The keyspace is empty
+// Tools ask these before doing anything: redis-benchmark reads CONFIG GET
+// save and appendonly, ioredis sends INFO as a ready check. The keyspace is empty
 // in this step (keys arrive in step 15), so DBSIZE is 0 and FLUSHALL has
 // nothing to flush.
 
@@ -10,13 +9,12 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { lower, SYNTAX_ERROR } from "../args.ts";
 import { type Command, CommandError, type CommandSpec } from "../command.ts";
-import { parseSyntax, replyDocArgs } from "../command-docs.ts";
 import { globMatch } from "../glob.ts";
 import { errorReplies } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
 import { REDIS_VERSION } from "./connection.ts";
 
-/* ---- COMMAND ---- */
+/* ---- The command table ---- */
 
 // The command table, handed over by commands.ts once it is built: it
 // imports this family, so this family does not import it back.
@@ -26,222 +24,8 @@ export function setCommandTable(table: ReadonlyMap<string, Command>): void {
   commandTable = table;
 }
 
-// ACL categories, in Redis's order. Most follow from the flags (write,
-// readonly, admin, fast, blocking) and from the group (a string command is
-// @string); the rest a row names in `acl` (FLUSHALL is @keyspace and
-// @dangerous). The groups of later steps are here too, so that this table
-// is written once.
-const ACL_ORDER = [
-  "keyspace",
-  "read",
-  "write",
-  "set",
-  "sortedset",
-  "list",
-  "hash",
-  "string",
-  "bitmap",
-  "hyperloglog",
-  "geo",
-  "stream",
-  "pubsub",
-  "admin",
-  "fast",
-  "slow",
-  "blocking",
-  "dangerous",
-  "connection",
-  "transaction",
-  "scripting",
-];
-const GROUP_CATEGORY: Record<string, string> = {
-  generic: "keyspace",
-  string: "string",
-  list: "list",
-  stream: "stream",
-  pubsub: "pubsub",
-  connection: "connection",
-  transactions: "transaction",
-};
-
-function aclCategories(cmd: Command): string[] {
-  const flags: string[] = cmd.flags;
-  const has = new Set(cmd.acl ?? []);
-  const group = GROUP_CATEGORY[cmd.group];
-  if (group !== undefined) has.add(group);
-  if (flags.includes("write")) has.add("write");
-  if (flags.includes("readonly")) has.add("read");
-  if (flags.includes("admin")) {
-    has.add("admin");
-    has.add("dangerous");
-  }
-  if (flags.includes("pubsub")) has.add("pubsub");
-  has.add(flags.includes("fast") ? "fast" : "slow");
-  if (flags.includes("blocking")) has.add("blocking");
-  return ACL_ORDER.filter((cat) => has.has(cat));
-}
-
-// Flags in the order Redis prints them; "sentinel" it does not print.
-const FLAG_ORDER = [
-  "write",
-  "readonly",
-  "denyoom",
-  "module",
-  "admin",
-  "pubsub",
-  "noscript",
-  "blocking",
-  "loading",
-  "stale",
-  "skip_monitor",
-  "skip_slowlog",
-  "asking",
-  "fast",
-  "no_auth",
-  "may_replicate",
-  "no_mandatory_keys",
-  "no_async_loading",
-  "no_multi",
-  "movablekeys",
-  "allow_busy",
-];
-
-// One command as COMMAND INFO describes it: name, arity, flags, first key,
-// last key, key step, ACL categories, tips, key specs, subcommands.
-function replyCommandInfo(c: Client, cmd: Command): void {
-  const out = c.out;
-  out.array(10);
-  out.bulk(cmd.fullname);
-  out.integer(cmd.arity);
-  const flags = FLAG_ORDER.filter((f) => (cmd.flags as string[]).includes(f));
-  out.set(flags.length);
-  for (const f of flags) out.simple(f);
-  const [first, last, step] = cmd.keys ?? [0, 0, 0];
-  out.integer(first);
-  out.integer(last);
-  out.integer(step);
-  const categories = aclCategories(cmd);
-  out.set(categories.length);
-  for (const cat of categories) out.simple(`@${cat}`);
-  const tips = cmd.tips ?? [];
-  out.set(tips.length);
-  for (const tip of tips) out.simple(tip);
-  // No key specs (Redis's detailed description of where the keys are):
-  // first/last/step above say it for simple commands. Not planned.
-  out.set(0);
-  const subs = cmd.sub === null ? [] : [...cmd.sub.values()];
-  if (subs.length === 0) out.set(0);
-  else out.array(subs.length);
-  for (const s of subs) replyCommandInfo(c, s);
-}
-
-// One command as COMMAND DOCS describes it, the fields Redis has for it
-// in Redis's order: what redis-cli's help and hints print.
-function replyCommandDocs(c: Client, cmd: Command): void {
-  const out = c.out;
-  const subs = cmd.sub === null ? [] : [...cmd.sub.values()];
-  const args = cmd.syntax === undefined ? undefined : parseSyntax(cmd.syntax);
-  const optional = [
-    cmd.complexity,
-    cmd.docFlags,
-    cmd.deprecatedSince,
-    cmd.replacedBy,
-    cmd.history,
-    args,
-    subs.length > 0 ? subs : undefined,
-  ];
-  out.map(3 + optional.filter((f) => f !== undefined).length);
-  out.bulk("summary");
-  out.bulk(cmd.summary);
-  out.bulk("since");
-  out.bulk(cmd.since);
-  out.bulk("group");
-  out.bulk(cmd.group);
-  if (cmd.complexity !== undefined) {
-    out.bulk("complexity");
-    out.bulk(cmd.complexity);
-  }
-  if (cmd.docFlags !== undefined) {
-    out.bulk("doc_flags");
-    out.set(cmd.docFlags.length);
-    for (const f of cmd.docFlags) out.simple(f);
-  }
-  if (cmd.deprecatedSince !== undefined) {
-    out.bulk("deprecated_since");
-    out.bulk(cmd.deprecatedSince);
-  }
-  if (cmd.replacedBy !== undefined) {
-    out.bulk("replaced_by");
-    out.bulk(cmd.replacedBy);
-  }
-  if (cmd.history !== undefined) {
-    out.bulk("history");
-    out.set(cmd.history.length); // A set in RESP3, as Redis sends it.
-    for (const [version, change] of cmd.history) {
-      out.array(2);
-      out.bulk(version);
-      out.bulk(change);
-    }
-  }
-  if (args !== undefined) {
-    out.bulk("arguments");
-    replyDocArgs(out, args);
-  }
-  if (subs.length > 0) {
-    out.bulk("subcommands");
-    out.map(subs.length);
-    for (const s of subs) {
-      out.bulk(s.fullname);
-      replyCommandDocs(c, s);
-    }
-  }
-}
-
-// "get" or "config|get", any case, as COMMAND INFO and DOCS name them.
-// One level of subcommands only, as in Redis: "a|b|c" is nothing.
-function lookup(name: Buffer): Command | undefined {
-  const parts = lower(name).split("|");
-  if (parts.length > 2) return undefined;
-  const cmd = commandTable.get(parts[0]!);
-  return parts.length === 1 ? cmd : cmd?.sub?.get(parts[1]!);
-}
-
-function command(c: Client): void {
-  c.out.array(commandTable.size);
-  for (const cmd of commandTable.values()) replyCommandInfo(c, cmd);
-}
-
-function commandInfo(c: Client, argv: Buffer[]): void {
-  if (argv.length === 2) {
-    command(c);
-    return;
-  }
-  c.out.array(argv.length - 2);
-  for (let j = 2; j < argv.length; j++) {
-    const cmd = lookup(argv[j]!);
-    if (cmd === undefined) c.out.null();
-    else replyCommandInfo(c, cmd);
-  }
-}
-
-function commandDocs(c: Client, argv: Buffer[]): void {
-  const cmds: Command[] = [];
-  if (argv.length === 2) cmds.push(...commandTable.values());
-  else {
-    for (let j = 2; j < argv.length; j++) {
-      const cmd = lookup(argv[j]!);
-      if (cmd !== undefined) cmds.push(cmd);
-    }
-  }
-  c.out.map(cmds.length);
-  for (const cmd of cmds) {
-    c.out.bulk(cmd.fullname);
-    replyCommandDocs(c, cmd);
-  }
-}
-
 // Every command and subcommand, each subcommand after its container, as
-// COMMAND LIST and INFO commandstats walk them.
+// INFO commandstats walks them.
 function allCommands(): Command[] {
   const all: Command[] = [];
   for (const cmd of commandTable.values()) {
@@ -250,60 +34,6 @@ function allCommands(): Command[] {
   }
   return all;
 }
-
-// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern].
-// There are no modules, so a module filter keeps nothing.
-function commandList(c: Client, argv: Buffer[]): void {
-  let keep: (cmd: Command) => boolean = () => true;
-  if (argv.length > 2) {
-    const by = argv[3]?.toString("latin1").toLowerCase();
-    if (argv.length !== 5 || lower(argv[2]!) !== "filterby") {
-      throw new CommandError(SYNTAX_ERROR);
-    }
-    const arg = argv[4]!;
-    if (by === "module") keep = () => false;
-    else if (by === "aclcat") {
-      const cat = lower(arg);
-      keep = (cmd) => aclCategories(cmd).includes(cat);
-    } else if (by === "pattern") keep = (cmd) => globMatch(arg, Buffer.from(cmd.fullname), true);
-    else throw new CommandError(SYNTAX_ERROR);
-  }
-  const names = allCommands()
-    .filter(keep)
-    .map((cmd) => cmd.fullname);
-  c.out.array(names.length);
-  for (const name of names) c.out.bulk(name);
-}
-
-// The HELP of a container command: Redis's text, line by line.
-function help(c: Client, lines: string[]): void {
-  c.out.array(lines.length);
-  for (const line of lines) c.out.simple(line);
-}
-
-const COMMAND_HELP = [
-  "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-  "(no subcommand)",
-  "    Return details about all Redis commands.",
-  "COUNT",
-  "    Return the total number of commands in this Redis server.",
-  "LIST",
-  "    Return a list of all commands in this Redis server.",
-  "INFO [<command-name> ...]",
-  "    Return details about multiple Redis commands.",
-  "    If no command names are given, documentation details for all",
-  "    commands are returned.",
-  "DOCS [<command-name> ...]",
-  "    Return documentation details about multiple Redis commands.",
-  "    If no command names are given, documentation details for all",
-  "    commands are returned.",
-  "GETKEYS <full-command>",
-  "    Return the keys from a full Redis command.",
-  "GETKEYSANDFLAGS <full-command>",
-  "    Return the keys and the access flags from a full Redis command.",
-  "HELP",
-  "    Prints this help.",
-];
 
 /* ---- CONFIG ---- */
 
@@ -520,6 +250,12 @@ function configResetStat(c: Client): void {
   errorReplies.byCode.clear();
   memoryPeak = 0;
   c.out.ok();
+}
+
+// The HELP of a container command: Redis's text, line by line.
+function help(c: Client, lines: string[]): void {
+  c.out.array(lines.length);
+  for (const line of lines) c.out.simple(line);
 }
 
 const CONFIG_HELP = [
@@ -757,128 +493,29 @@ function flush(c: Client, argv: Buffer[]): void {
   c.out.ok();
 }
 
-const G = "server";
-
 export const serverCommands: CommandSpec[] = [
-  {
-    name: "command",
-    arity: -1,
-    flags: ["loading", "stale", "sentinel"],
-    handler: command,
-    group: G,
-    acl: ["connection"],
-    summary: "Get array of Redis command details",
-    since: "2.8.13",
-    tips: ["nondeterministic_output_order"],
-    complexity: "O(N) where N is the total number of Redis commands",
-    subcommands: [
-      {
-        name: "count",
-        arity: 2,
-        flags: ["loading", "stale", "sentinel"],
-        handler: (c) => c.out.integer(commandTable.size),
-        group: G,
-        acl: ["connection"],
-        summary: "Get total number of Redis commands",
-        since: "2.8.13",
-        complexity: "O(1)",
-      },
-      {
-        name: "docs",
-        arity: -2,
-        flags: ["loading", "stale", "sentinel"],
-        handler: commandDocs,
-        group: G,
-        acl: ["connection"],
-        summary: "Get array of specific Redis command documentation",
-        since: "7.0.0",
-        tips: ["nondeterministic_output_order"],
-        complexity: "O(N) where N is the number of commands to look up",
-        syntax: "[command-name...]",
-      },
-      {
-        name: "info",
-        arity: -2,
-        flags: ["loading", "stale", "sentinel"],
-        handler: commandInfo,
-        group: G,
-        acl: ["connection"],
-        summary: "Get array of specific Redis command details, or all when no argument is given.",
-        since: "2.8.13",
-        tips: ["nondeterministic_output_order"],
-        complexity: "O(N) where N is the number of commands to look up",
-        syntax: "[command-name...]",
-        history: [["7.0.0", "Allowed to be called with no argument to get info on all commands."]],
-      },
-      {
-        name: "list",
-        arity: -2,
-        flags: ["loading", "stale", "sentinel"],
-        handler: commandList,
-        group: G,
-        acl: ["connection"],
-        summary: "Get an array of Redis command names",
-        since: "7.0.0",
-        tips: ["nondeterministic_output_order"],
-        complexity: "O(N) where N is the total number of Redis commands",
-        syntax: "[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]",
-      },
-      {
-        name: "help",
-        arity: 2,
-        flags: ["loading", "stale"],
-        handler: (c) => help(c, COMMAND_HELP),
-        group: G,
-        acl: ["connection"],
-        summary: "Show helpful text about the different subcommands",
-        since: "5.0.0",
-        complexity: "O(1)",
-      },
-    ],
-  },
   {
     name: "config",
     arity: -2,
     flags: [],
-    group: G,
-    summary: "A container for server configuration commands",
-    since: "2.0.0",
-    complexity: "Depends on subcommand.",
     subcommands: [
       {
         name: "get",
         arity: -3,
         flags: ["admin", "noscript", "loading", "stale"],
         handler: configGet,
-        group: G,
-        summary: "Get the values of configuration parameters",
-        since: "2.0.0",
-        complexity: "O(N) when N is the number of configuration parameters provided",
-        syntax: "parameter=(parameter)...",
-        history: [["7.0.0", "Added the ability to pass multiple pattern parameters in one call"]],
       },
       {
         name: "set",
         arity: -4,
         flags: ["admin", "noscript", "loading", "stale"],
         handler: configSet,
-        group: G,
-        summary: "Set configuration parameters to the given values",
-        since: "2.0.0",
-        tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
-        complexity: "O(N) when N is the number of configuration parameters provided",
-        syntax: "parameter_value=(parameter value)...",
-        history: [["7.0.0", "Added the ability to set multiple parameters in one call."]],
       },
       {
         name: "resetstat",
         arity: 2,
         flags: ["admin", "noscript", "loading", "stale"],
         handler: configResetStat,
-        group: G,
-        summary: "Reset the stats returned by INFO",
-        since: "2.0.0",
-        complexity: "O(1)",
       },
       {
         name: "rewrite",
@@ -887,20 +524,12 @@ export const serverCommands: CommandSpec[] = [
         handler: () => {
           throw new CommandError("ERR The server is running without a config file");
         },
-        group: G,
-        summary: "Rewrite the configuration file with the in memory configuration",
-        since: "2.8.0",
-        complexity: "O(1)",
       },
       {
         name: "help",
         arity: 2,
         flags: ["loading", "stale"],
         handler: (c) => help(c, CONFIG_HELP),
-        group: G,
-        summary: "Show helpful text about the different subcommands",
-        since: "5.0.0",
-        complexity: "O(1)",
       },
     ],
   },
@@ -909,59 +538,23 @@ export const serverCommands: CommandSpec[] = [
     arity: -1,
     flags: ["loading", "stale", "sentinel"],
     handler: info,
-    group: G,
-    acl: ["dangerous"],
-    summary: "Get information and statistics about the server",
-    since: "1.0.0",
-    tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
-    complexity: "O(1)",
-    syntax: "[section...]",
-    history: [["7.0.0", "Added support for taking multiple section arguments."]],
   },
   {
     name: "dbsize",
     arity: 1,
     flags: ["readonly", "fast"],
     handler: (c) => c.out.integer(0),
-    group: G,
-    acl: ["keyspace"],
-    summary: "Return the number of keys in the selected database",
-    since: "1.0.0",
-    tips: ["request_policy:all_shards", "response_policy:agg_sum"],
-    complexity: "O(1)",
   },
   {
     name: "flushall",
     arity: -1,
     flags: ["write"],
     handler: flush,
-    group: G,
-    acl: ["keyspace", "dangerous"],
-    summary: "Remove all keys from all databases",
-    since: "1.0.0",
-    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
-    complexity: "O(N) where N is the total number of keys in all databases",
-    syntax: "[async=(ASYNC@4.0.0|SYNC@6.2.0)]",
-    history: [
-      ["4.0.0", "Added the `ASYNC` flushing mode modifier."],
-      ["6.2.0", "Added the `SYNC` flushing mode modifier."],
-    ],
   },
   {
     name: "flushdb",
     arity: -1,
     flags: ["write"],
     handler: flush,
-    group: G,
-    acl: ["keyspace", "dangerous"],
-    summary: "Remove all keys from the current database",
-    since: "1.0.0",
-    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
-    complexity: "O(N) where N is the number of keys in the selected database",
-    syntax: "[async=(ASYNC@4.0.0|SYNC@6.2.0)]",
-    history: [
-      ["4.0.0", "Added the `ASYNC` flushing mode modifier."],
-      ["6.2.0", "Added the `SYNC` flushing mode modifier."],
-    ],
   },
 ];
