@@ -45,7 +45,8 @@ function quit(c: Client): void {
 }
 
 // SELECT index: from now on this connection's commands use that database.
-// This step has one (Redis's `databases 1`); step 15 has Redis's 16.
+// How many there are is Server.config.databases: one (Redis's `databases 1`)
+// until step 15, which brings Redis's 16.
 function select(c: Client, argv: Buffer[]): void {
   const id = parseInteger(argv[1]!, 0, argv[1]!.length);
   if (id === null) throw new CommandError("ERR value is not an integer or out of range");
