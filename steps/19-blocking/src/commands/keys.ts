@@ -5,7 +5,7 @@
 // keyspace (db.ts); what lives here is Redis's argument checking, to the
 // letter: the EXPIRE conditions NX/XX/GT/LT, the overflow checks of times
 // converted to milliseconds, SCAN's cursor and options. Pattern matching
-// is step 14's glob.ts, on the key's bytes.
+// is step 12's glob.ts, on the key's bytes.
 
 import { int64Arg, lower, SYNTAX_ERROR } from "../args.ts";
 import { CommandError, type CommandSpec } from "../command.ts";
