@@ -1,7 +1,7 @@
 // cross-step.test.ts -- step 09's chat nodes, relaying through each of our own Redis servers.
 //
 // The tutorial's promise: the chat cluster of step 09 runs on the Redis
-// that steps 10-22 write, and the circle closes at step 20. This test keeps
+// that steps 10-26 write, and the circle closes at step 24. This test keeps
 // the promise honest. It finds every Redis-track step on disk, starts its
 // server, points two of step 09's nodes at it, and runs one row per thing
 // step 09 needs from Redis. A `since` table says which step first has the
@@ -82,11 +82,11 @@ const ROWS: Row[] = [
     name: "nodes connect (HELLO 3, CLIENT SETINFO, INFO)",
     // The first row: before it, the nodes never count as connected, and
     // only its own limited cell runs (the others' assume nodes that connect).
-    since: 13,
+    since: 14,
     needs: ["hello", "client", "info", "subscribe"],
     async limited({ nodes: [A, B] }) {
       // A node is connected once its own channel is subscribed (and, for
-      // ioredis, once INFO answered its ready check): before step 13 it
+      // ioredis, once INFO answered its ready check): before step 14 it
       // never is. It serves its own clients and says so.
       const a = await connectClient(A!.port);
       const b = await connectClient(B!.port);
@@ -119,9 +119,9 @@ const ROWS: Row[] = [
   },
   {
     name: "channel lines and notices cross nodes: no echo, no duplicate, burst in order",
-    // No key needed: before step 14 the nodes' SETs fail (no nick leases, no
+    // No key needed: before step 15 the nodes' SETs fail (no nick leases, no
     // presence), and channels still relay. Found by running it.
-    since: 13,
+    since: 14,
     needs: ["subscribe", "unsubscribe", "publish"],
     async check({ nodes: [A, B] }) {
       const a = await joinNode(A!, "alice", "#rust");
@@ -148,9 +148,9 @@ const ROWS: Row[] = [
   },
   {
     name: "nicks are unique across nodes; /msg finds a nick on another node",
-    // A lease is SET ... PX: SET arrives in step 14, its PX option with
-    // expiry in step 15, as PEXPIRE does (the probe's stand-in for PX).
-    since: 15,
+    // A lease is SET ... PX: SET arrives in step 15, its PX option with
+    // expiry in step 17, as PEXPIRE does (the probe's stand-in for PX).
+    since: 17,
     needs: ["set", "get", "del", "publish", "pexpire"],
     async check({ nodes: [A, B], probe }) {
       const a = await joinNode(A!, "alice", "#lobby");
@@ -171,7 +171,7 @@ const ROWS: Row[] = [
       expect(b.drain()).not.toContain("ERR nick alice is already taken");
       expect(B!.logs.some((l) => l.endsWith(" is now known as alice"))).toBe(true);
       // /msg to a chosen nick needs GET: without it the node says it can
-      // only look here; with it (step 14) the answer is the cluster's.
+      // only look here; with it (step 15) the answer is the cluster's.
       await b.send("/msg carol psst\n");
       expect(await b.nextLine()).toBe(
         lacking.includes("get")
@@ -186,7 +186,7 @@ const ROWS: Row[] = [
   },
   {
     name: "/who, /names and /list answer for the whole cluster",
-    since: 15,
+    since: 17,
     needs: ["set", "scan", "mget"],
     async check({ nodes: [A, B] }) {
       const a = await joinNode(A!, "alice", "#rust");
@@ -212,7 +212,7 @@ const ROWS: Row[] = [
   },
   {
     name: "leases: the node's timer renews them; a freed nick is free on another node",
-    since: 20,
+    since: 24,
     needs: ["watch", "multi", "exec", "mget", "pexpire", "pttl", "get", "del"],
     async check({ nodes: [A, B], probe }) {
       const a = await joinNode(A!, "alice", "#lobby");
@@ -378,8 +378,8 @@ for (const target of TARGETS) {
   });
 }
 
-// The circle closes at step 20: by then every row must pass.
-it("every row is promised by step 20 at the latest", () => {
+// The circle closes at step 24: by then every row must pass.
+it("every row is promised by step 24 at the latest", () => {
   for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(20);
 });
 

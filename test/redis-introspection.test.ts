@@ -107,7 +107,7 @@ const HELP_TOPICS: [number, string][] = [
 const OUR_FIELDS = new Set(["aof_last_load_keys_loaded", "aof_last_load_truncated"]);
 
 // INFO, CONFIG and COMMAND DOCS arrive in step 12.
-const redisSteps = listSteps().filter((s) => s.track === "redis" && s.num >= 12);
+const redisSteps = listSteps().filter((s) => s.track === "redis" && s.num >= 13);
 
 describe("INFO and CONFIG, every Redis step", () => {
   const redis = redisForAllTests();
@@ -230,7 +230,7 @@ describe("INFO and CONFIG, every Redis step", () => {
         await cli.waitForExit();
       });
 
-      if (step.num >= 15) {
+      if (step.num >= 17) {
         it("redis-cli --memkeys weighs keys with MEMORY USAGE", async () => {
           const port = server().port;
           await redisCli(port, ["SET", "memkey", "x".repeat(1000)]);
@@ -243,7 +243,7 @@ describe("INFO and CONFIG, every Redis step", () => {
         });
       }
 
-      if (step.num >= 17) {
+      if (step.num >= 19) {
         it("a blocked command counts as one call, once it is served", async () => {
           const c = await connect(server().port);
           const waiter = await connect(server().port);

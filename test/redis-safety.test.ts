@@ -204,9 +204,9 @@ for (const step of listSteps().filter((s) => s.track === "redis" && s.num >= SIN
     it("--requirepass: NOAUTH, AUTH and HELLO AUTH answer as redis-server does", async () => {
       const server = await startServer(step.server, [...EVERYWHERE, "--requirepass", "sekret"]);
       try {
-        // From step 13 on, SUBSCRIBE before AUTH is refused too.
+        // From step 14 on, SUBSCRIBE before AUTH is refused too.
         const conversation =
-          step.num >= 13 ? [["SUBSCRIBE", "a"], ...AUTH_CONVERSATION] : AUTH_CONVERSATION;
+          step.num >= 14 ? [["SUBSCRIBE", "a"], ...AUTH_CONVERSATION] : AUTH_CONVERSATION;
         const theirs = maskId(await converse(real.port, conversation));
         expect(maskId(await converse(server.port, conversation))).toEqual(theirs);
         // With a password, protected mode lets other addresses in: they must AUTH.
@@ -300,8 +300,8 @@ for (const step of listSteps().filter((s) => s.track === "redis" && s.num >= SIN
       }
     });
 
-    // Sixteen databases arrive with the keyspace, in step 14.
-    if (step.num >= 14)
+    // Sixteen databases arrive with the keyspace, in step 15.
+    if (step.num >= 16)
       it("redis-cli -n 2 uses database 2; --databases N sets how many", async () => {
         const server = await startServer(step.server, ["--databases", "4"]);
         try {

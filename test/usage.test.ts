@@ -75,7 +75,7 @@ if (!process.env.STEP)
     it("npm run bench:resp: --help, a bad option, a step that is not a Redis step", async () => {
       const help = await runTs(bench, ["--help"]);
       expect(help).toMatchObject({ code: 0, stderr: "" });
-      expect(help.stdout).toMatch(/^usage: npm run bench:resp -- \[--step 14\]/);
+      expect(help.stdout).toMatch(/^usage: npm run bench:resp -- \[--step 17\]/);
       for (const args of [["--bogus"], ["--step", "01"], ["--clients", "ten"]]) {
         const bad = await runTs(bench, args);
         expect(bad.code).toBe(2);

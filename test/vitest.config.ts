@@ -48,7 +48,7 @@ const stepTests = readdirSync(`${ROOT}steps`)
   .filter((file) => readFileSync(`${ROOT}${file}`, "utf8").includes("corpusSteps("));
 
 // They start real servers: give slow CI machines room, and write a JSON
-// report that .ci/run sums into one line. --expose-gc lets step 15's memory
+// report that .ci/run sums into one line. --expose-gc lets step 17's memory
 // test (expiry.test.ts) see the heap after a real GC.
 export default defineConfig({
   root: ROOT,

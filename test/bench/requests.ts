@@ -11,7 +11,7 @@
 // rounds alternate (ours, Redis, ours, Redis...), so the ratio is fairer
 // than either number. Each cell reports the median of `--repeat` rounds.
 //
-// Usage: npm run bench:requests -- [--step 21] [--requests 200000] [--repeat 3]
+// Usage: npm run bench:requests -- [--step 25] [--requests 200000] [--repeat 3]
 //        [--tests ping,set,get,incr,mset] [--pipelines 1,16]
 //        [--cpu-prof DIR]   (profile our server: node --cpu-prof into DIR)
 
@@ -23,7 +23,7 @@ import { freePort } from "../src/redis.ts";
 import { findStep, listSteps } from "../src/steps.ts";
 
 const USAGE =
-  "usage: npm run bench:requests -- [--step 21] [--requests N] [--repeat N]" +
+  "usage: npm run bench:requests -- [--step 25] [--requests N] [--repeat N]" +
   " [--tests ping,set,get,incr,mset] [--pipelines 1,16] [--cpu-prof DIR]";
 
 // Resolve once something accepts connections on `port`.

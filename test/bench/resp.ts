@@ -15,7 +15,7 @@
 // sum of PUBLISH's receiver counts minus the messages received, after the
 // publisher stops and the sockets drain.
 //
-// Usage: npm run bench:resp -- [--step 14] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]
+// Usage: npm run bench:resp -- [--step 17] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]
 
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -249,7 +249,7 @@ function runInChild(job: Job): Promise<Result> {
 }
 
 const USAGE =
-  "usage: npm run bench:resp -- [--step 14] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]";
+  "usage: npm run bench:resp -- [--step 17] [--clients 10,100,500] [--seconds 3] [--modes flat,rate]";
 
 // The command line, checked: --help prints the usage and exits 0; a bad
 // option or value prints what is wrong and the usage, and exits 2.
@@ -269,8 +269,8 @@ function parseOptions(argv: string[]) {
       console.log(USAGE);
       process.exit(0);
     }
-    // Pub/sub arrives in step 13: the Redis steps before it cannot be measured.
-    const redisSteps = listSteps().filter((s) => s.track === "redis" && s.num >= 13);
+    // Pub/sub arrives in step 14: the Redis steps before it cannot be measured.
+    const redisSteps = listSteps().filter((s) => s.track === "redis" && s.num >= 14);
     const step = values.step ? findStep(redisSteps, values.step) : redisSteps.at(-1);
     if (step === undefined) {
       throw new Error(

@@ -1,4 +1,4 @@
-// carry.ts -- `npm run carry -- steps/13-pubsub/src/glob.ts`: a fix, copied forward.
+// carry.ts -- `npm run carry -- steps/14-pubsub/src/glob.ts`: a fix, copied forward.
 //
 // A file a later step's lesson does not list must be a byte copy of the
 // step before (the consistency check says so). After fixing it in the step
@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { carry } from "../src/lessons.ts";
 import { findStep, listSteps, ROOT, STEPS_DIR } from "../src/steps.ts";
 
-const USAGE = "usage: npm run carry -- steps/NN-slug/<file>   (e.g. steps/13-pubsub/src/glob.ts)";
+const USAGE = "usage: npm run carry -- steps/NN-slug/<file>   (e.g. steps/14-pubsub/src/glob.ts)";
 const [arg, ...extra] = process.argv.slice(2);
 if (arg === "--help" || arg === "-h") {
   console.log(USAGE);

@@ -2,7 +2,7 @@
 //
 //   npm run cluster                   redis-server on a free port, nodes on 7711-7713
 //   npm run cluster -- --port 8000    nodes on 8000-8002 (--port 0: any three free ports)
-//   npm run cluster -- --broker 20    the nodes on step 20's server instead of redis-server
+//   npm run cluster -- --broker 24    the nodes on step 24's server instead of redis-server
 //
 // Everything runs in the foreground with its output prefixed ([redis],
 // [7711], ...). The Redis is private: a free port, no persistence, never the
@@ -72,7 +72,7 @@ if (step === undefined) fail("no step with src/cluster.ts (step 09) found");
 if (broker === null && spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status !== 0) {
   fail(
     "redis-server is not installed. On Debian/Ubuntu: sudo apt-get install redis-server\n" +
-      "(macOS: brew install redis), or run the nodes on our own: npm run cluster -- --broker 20",
+      "(macOS: brew install redis), or run the nodes on our own: npm run cluster -- --broker 24",
   );
 }
 

@@ -3,7 +3,7 @@
 //   npm start                    the newest chat step's server
 //   npm start -- 02 --port 7000  step 02's server, with its own flags
 //   npm run client -- localhost  the newest chat step's client
-//   npm run client -- 20 --port 6390   redis-cli -p 6390, for a Redis step
+//   npm run client -- 24 --port 6390   redis-cli -p 6390, for a Redis step
 //
 // The program is imported into this very process, with process.argv set as
 // if it had been started directly: no second process to forward signals
@@ -28,7 +28,7 @@ if ("error" in run) {
 }
 // A Redis step's client is redis-cli itself (args go to it: -p 6380 ...).
 // The chat clients' --host and --port mean what redis-cli calls -h and -p,
-// so `npm run client -- 20 --port 6390` works as `npm start -- 20 --port
+// so `npm run client -- 24 --port 6390` works as `npm start -- 24 --port
 // 6390` does.
 if (kind === "client" && run.step.track === "redis") {
   const args: string[] = [];

@@ -282,4 +282,4 @@ for (const seed of [15, 16]) {
 }
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "blocking", since: 17, cases };
+export const family: Family = { name: "blocking", since: 19, cases };

@@ -2,7 +2,7 @@
 // XPENDING, XCLAIM, XAUTOCLAIM, XINFO GROUPS and CONSUMERS, RESP2 and RESP3, scripted and
 // seeded-random.
 //
-// The log's own commands are step 18's family (test/diff/streams.ts); this
+// The log's own commands are step 20's family (test/diff/streams.ts); this
 // one adds groups on top, with the same masks for what depends on the
 // clock, and the same seeded-random sequences with the group commands
 // drawn too.
@@ -249,4 +249,4 @@ const cases: DiffCase[] = [...scripted];
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) cases.push(randomCase(seed, true));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "consumer-groups", since: 19, cases };
+export const family: Family = { name: "consumer-groups", since: 23, cases };

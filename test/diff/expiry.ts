@@ -331,4 +331,4 @@ for (const seed of [3, 4, 5, 6, 7, 8]) cases.push(randomCase(seed, true));
 // Each case on an empty keyspace.
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "expiry and SCAN", since: 15, cases };
+export const family: Family = { name: "expiry and SCAN", since: 17, cases };

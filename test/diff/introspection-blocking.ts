@@ -19,4 +19,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-blocking", since: 17, cases };
+export const family: Family = { name: "introspection-blocking", since: 19, cases };

@@ -2,7 +2,7 @@
 // of the group commands (XREADGROUP's movablekeys), XINFO STREAM FULL with groups, pending
 // entries and consumers, XINFO HELP and XGROUP HELP.
 //
-// The same masks as step 18's introspection-streams.ts: delivery times and
+// The same masks as step 20's introspection-streams.ts: delivery times and
 // seen-time (13-digit milliseconds) and radix-tree-nodes.
 
 import type { DiffCase, Family } from "../src/redis-diff.ts";
@@ -93,4 +93,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-consumer-groups", since: 19, cases };
+export const family: Family = { name: "introspection-consumer-groups", since: 23, cases };

@@ -38,4 +38,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-lists", since: 16, cases };
+export const family: Family = { name: "introspection-lists", since: 18, cases };

@@ -4,7 +4,7 @@
 //
 // Times (13-digit milliseconds) and radix-tree-nodes (a detail of Redis's
 // radix tree) are masked on both sides; everything else is byte for byte.
-// The group commands' view is step 19's introspection-consumer-groups.ts.
+// The group commands' view is step 22's introspection-consumer-groups.ts.
 
 import type { Action, Arg, DiffCase, Family } from "../src/redis-diff.ts";
 import { withoutKeySpecs } from "./introspection.ts";
@@ -118,4 +118,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-streams", since: 18, cases };
+export const family: Family = { name: "introspection-streams", since: 21, cases };

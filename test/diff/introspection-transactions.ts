@@ -28,4 +28,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection-transactions", since: 20, cases };
+export const family: Family = { name: "introspection-transactions", since: 24, cases };

@@ -191,7 +191,7 @@ const cases: DiffCase[] = [
     name: "CONFIG GET of several parameters",
     actions: [
       // (Not databases: step 10 has one, Redis 16; the databases family
-      // compares it from step 14. client-output-buffer-limit: connection.ts.)
+      // compares it from step 15. client-output-buffer-limit: connection.ts.)
       { cmd: ["CONFIG", "GET", "port", "maxmemory-policy"] },
       { cmd: ["CONFIG", "GET", "maxmemory-policy", "port", "port", "timeout"] },
       { cmd: ["CONFIG", "GET", "dir"] },
@@ -312,4 +312,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "introspection", since: 12, cases };
+export const family: Family = { name: "introspection", since: 13, cases };

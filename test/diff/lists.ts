@@ -1,7 +1,7 @@
 // lists.ts -- the diff family of lists: every list command's edges, WRONGTYPE, TYPE list,
 // arities, and seeded-random list sequences.
 //
-// Every case starts with FLUSHALL. The blocking pops are step 17's family
+// Every case starts with FLUSHALL. The blocking pops are step 19's family
 // (test/diff/blocking.ts).
 
 import { type Action, type Arg, type DiffCase, type Family, random } from "../src/redis-diff.ts";
@@ -233,7 +233,7 @@ const scripted: DiffCase[] = [
 
 // Seeded-random sequences over three list keys and one string, from two
 // connections: every list command, with indices and counts drawn around
-// the edges. `more` adds commands of a later step to the draw (step 17's
+// the edges. `more` adds commands of a later step to the draw (step 19's
 // blocking pops, test/diff/blocking.ts).
 const KEYS = ["a", "b", "c"];
 const VALUES = ["x", "y", "z", "", "x"];
@@ -290,4 +290,4 @@ const cases: DiffCase[] = [...scripted];
 for (const seed of [11, 12, 13, 14]) cases.push(randomCase(seed));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "lists", since: 16, cases };
+export const family: Family = { name: "lists", since: 18, cases };

@@ -295,7 +295,7 @@ const scripted: DiffCase[] = [
 
 // Seeded-random sequences over two streams and a string: every command
 // above with arguments drawn to collide (IDs near the top, a key that
-// changes type). With `groups` (step 19's family) the group commands are
+// changes type). With `groups` (step 22's family) the group commands are
 // drawn too, and groups come and go.
 const KEYS = ["s1", "s2", "x"];
 
@@ -311,7 +311,7 @@ export function randomCase(seed: number, groups = false): DiffCase {
   const group = () => pick(["g1", "g2"]);
   const consumer = () => pick(["alice", "bob"]);
   // Each command maker, and whether it is a group command (left out of
-  // step 18's sequences).
+  // step 20's sequences).
   const makers: [boolean, (i: number) => Arg[]][] = [
     [
       false,
@@ -429,4 +429,4 @@ const cases: DiffCase[] = [...scripted];
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) cases.push(randomCase(seed));
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "streams", since: 18, cases };
+export const family: Family = { name: "streams", since: 21, cases };

@@ -1,6 +1,6 @@
 // strings.ts -- the diff family of strings and keys: SET's options, counters at the int64
 // edges, binary keys, KEYS, scripted and seeded-random. Expiry and SCAN are
-// step 15's family (expiry.ts), which borrows the sorting and the random
+// step 17's family (expiry.ts), which borrows the sorting and the random
 // sequences from here.
 //
 // Every case starts with FLUSHALL: both servers live for the whole family,
@@ -347,7 +347,7 @@ const scripted: DiffCase[] = [
 
 // Seeded-random sequences over four keys: every command above, with
 // arguments drawn to make them collide (counters set to strings, renames
-// onto each other). With `expiry` (step 15's family), expiries are set and
+// onto each other). With `expiry` (step 17's family), expiries are set and
 // removed too.
 const KEYS = ["a", "b", "c", b("d\0\xff")];
 const NUMBERS = ["0", "1", "-1", "10", "abc", "1.5", INT64_MAX, INT64_MIN, "9223372036854775806"];
@@ -412,4 +412,4 @@ for (const seed of [1, 2]) cases.push(randomCase(seed, false));
 // Each case on an empty keyspace.
 for (const c of cases) c.actions.unshift({ cmd: ["FLUSHALL"] });
 
-export const family: Family = { name: "strings and keys", since: 14, cases };
+export const family: Family = { name: "strings and keys", since: 16, cases };

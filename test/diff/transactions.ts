@@ -466,4 +466,4 @@ for (const c of cases) {
   c.except ??= { why: "connection ids differ", normalize: maskIds };
 }
 
-export const family: Family = { name: "transactions", since: 20, cases };
+export const family: Family = { name: "transactions", since: 24, cases };

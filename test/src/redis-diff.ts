@@ -27,7 +27,7 @@ import net from "node:net";
 
 export type Arg = string | Buffer;
 
-// `block: true` (step 17 on): the command parks its connection (BLPOP on
+// `block: true` (step 19 on): the command parks its connection (BLPOP on
 // an empty list). The runner waits until the server counts one more
 // blocked client, so the order in which clients block is the same on both
 // servers, and leaves the connection unsynced until its next action: its

@@ -40,48 +40,10 @@ for (const family of FAMILIES) {
   for (const spec of family) commandTable.set(spec.name, build(spec, null));
 }
 
-// Every spelling of a command name seen so far ("GET", "get", "Get") ->
-// its entry, so that a lookup is one Map.get of the name as sent, without
-// lowercasing it first. Only real commands are cached, and at most
-// CACHE_MAX spellings, so garbage names cannot grow it.
-const spellings = new Map<string, Command>();
-const CACHE_MAX = 4096;
-
-// The last name found in the command table, as sent, and its command. A
-// client usually sends the same command again and again (16 INCRs in one
-// redis-benchmark -P 16 packet): comparing a few bytes then finds it
-// without first turning the name into a string, which costs a call into
-// C++ and an allocation per request.
-let lastName = Buffer.alloc(0);
-let lastCommand: Command | undefined;
-
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
+// The row for a name as sent. The table's names are lowercase, so "GET",
+// "get" and "gEt" all find "get"; latin1 makes one character of each byte.
 function findByName(table: Map<string, Command>, name: Buffer): Command | undefined {
-  if (table === commandTable && lastCommand !== undefined && sameBytes(name, lastName)) {
-    return lastCommand;
-  }
-  const cmd = findSpelling(table, name);
-  if (cmd !== undefined && table === commandTable) {
-    lastName = Buffer.from(name); // A copy: `name` is a view of a read buffer.
-    lastCommand = cmd;
-  }
-  return cmd;
-}
-
-function findSpelling(table: Map<string, Command>, name: Buffer): Command | undefined {
-  const sent = name.toString("latin1");
-  const hit = table === commandTable ? spellings.get(sent) : undefined;
-  if (hit !== undefined) return hit;
-  const cmd = table.get(sent.toLowerCase());
-  if (cmd !== undefined && table === commandTable && spellings.size < CACHE_MAX) {
-    spellings.set(sent, cmd);
-  }
-  return cmd;
+  return table.get(name.toString("latin1").toLowerCase());
 }
 
 // Redis's lookupCommand(): the command, or the subcommand when the command
@@ -139,7 +101,7 @@ export function call(c: Client, cmd: Command, argv: Buffer[]): void {
   Server.stats.commands++;
 }
 
-// The hook point after every command. Nothing to do in this step. Step 17
+// The hook point after every command. Nothing to do in this step. Step 19
 // serves the clients blocked on keys this command made ready (BLPOP), step
 // 20 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.

@@ -18,7 +18,7 @@ export interface Client {
   parser: RespParser;
   out: ReplyWriter; // Replies waiting for the end of the iteration.
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
+  // wait in its parser. Nothing sets it yet; step 19's BLPOP will.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.

@@ -88,9 +88,6 @@ export function parseInteger(b: Buffer, start: number, end: number): number | nu
 
 const isSpace = (c: number | undefined) =>
   c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d;
-// What ends a word outside quotes (a narrower set than isSpace: sdssplitargs
-// keeps "\v" and "\f" inside a word).
-const isWordEnd = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isHex = (c: number | undefined) =>
   c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10);
@@ -106,16 +103,6 @@ export function splitArgs(line: Buffer): Buffer[] | null {
   while (true) {
     while (p < n && isSpace(line[p])) p++;
     if (p >= n) return args;
-    // A word without quotes (PING, SET k v: nearly always) is the bytes as
-    // sent: a view of the line, as a multibulk's arguments are views of
-    // their read. Only a word with a quote is rebuilt byte by byte below.
-    let end = p;
-    while (end < n && !isWordEnd(line[end]!) && line[end] !== 0x22 && line[end] !== 0x27) end++;
-    if (end === n || isWordEnd(line[end]!)) {
-      args.push(line.subarray(p, end));
-      p = end;
-      continue;
-    }
     const cur: number[] = [];
     let inq = false;
     let insq = false;
@@ -151,7 +138,7 @@ export function splitArgs(line: Buffer): Buffer[] | null {
         } else {
           cur.push(c);
         }
-      } else if (c === undefined || isWordEnd(c)) {
+      } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === undefined) {
         done = true;
       } else if (c === 0x22) {
         inq = true;
@@ -442,15 +429,6 @@ const CRLF = Buffer.from("\r\n");
 
 export type Proto = 2 | 3;
 
-// Copy the characters of `s` (ASCII, or latin1: one byte each) into `buf`
-// at `pos`; returns the position after them. A loop, not buf.write(): for
-// the few bytes of a header (":42\r\n", "$5\r\n") the call into C++ and
-// its encoding lookup cost more than the copy.
-function putAscii(buf: Buffer, pos: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
-  return pos;
-}
-
 // The frames whose RESP2 and RESP3 forms differ, prebuilt.
 const NULL_BULK: Record<Proto, Buffer> = { 2: Buffer.from("$-1\r\n"), 3: Buffer.from("_\r\n") };
 const NULL_ARRAY: Record<Proto, Buffer> = { 2: Buffer.from("*-1\r\n"), 3: Buffer.from("_\r\n") };
@@ -494,7 +472,7 @@ export class ReplyWriter {
   // Append ASCII text (headers, simple strings, numbers).
   private ascii(s: string): void {
     const slab = this.room(s.length);
-    this.pos = putAscii(slab, this.pos, s);
+    this.pos += slab.write(s, this.pos, "latin1");
   }
 
   // Append bytes already in RESP form: a prebuilt reply or a frame shared
@@ -507,10 +485,8 @@ export class ReplyWriter {
       this.pending += b.length;
       return;
     }
-    // set(), not copy(): Buffer.copy() makes a view object per call, which
-    // for a 60-byte frame costs more than the copy.
-    this.room(b.length).set(b, this.pos);
-    this.pos += b.length;
+    const slab = this.room(b.length);
+    this.pos += b.copy(slab, this.pos);
   }
 
   // Everything written since the last take(), in order, for the socket.
@@ -554,9 +530,9 @@ export class ReplyWriter {
     }
     const header = `$${b.length}\r\n`;
     const slab = this.room(header.length + b.length + 2);
-    let p = putAscii(slab, this.pos, header);
-    slab.set(b, p);
-    p += b.length;
+    let p = this.pos;
+    p += slab.write(header, p, "latin1");
+    p += b.copy(slab, p);
     slab[p++] = 0x0d;
     slab[p++] = 0x0a;
     this.pos = p;

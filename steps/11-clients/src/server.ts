@@ -105,7 +105,7 @@ function readFromClient(c: Client): void {
 }
 
 // Run every complete command in the client's parser. Stops at a blocked
-// client (its next commands wait in the parser: when step 17 unblocks a
+// client (its next commands wait in the parser: when step 19 unblocks a
 // client, the loop calls this again for it before flushing, as Redis's
 // processUnblockedClients() does) and at one that will close.
 function processInputBuffer(c: Client): void {
@@ -188,7 +188,7 @@ function runTimers(): void {
   }
 }
 
-// The periodic tick. Nothing to do in this step: step 15 expires keys
+// The periodic tick. Nothing to do in this step: step 17 expires keys
 // here (a few random keys with a TTL per tick, as Redis's activeExpireCycle).
 function serverCron(): void {}
 

@@ -29,7 +29,7 @@ export interface Client {
   lastInteraction: number; // ms since the epoch, for CLIENT LIST idle=.
   lastCommand: string; // Full name of the last command, for CLIENT LIST cmd=.
   // While set, the loop runs none of this client's pipelined commands: they
-  // wait in its parser. Nothing sets it yet; step 17's BLPOP will.
+  // wait in its parser. Nothing sets it yet; step 19's BLPOP will.
   blocked: boolean;
   // Why the connection will be closed once its pending replies are out
   // (QUIT, a protocol error); null while it stays open.
@@ -59,7 +59,7 @@ export const Server = {
     port: 6379,
     protectedMode: true,
     requirepass: null,
-    databases: 1, // No keys yet: one (empty) database. Step 14 has 16.
+    databases: 1, // No keys yet: one (empty) database. Step 15 has 16.
     protoMaxBulkLen: 512 * 1024 * 1024,
     queryBufferLimit: 1024 * 1024 * 1024,
   } as Config,

@@ -38,7 +38,7 @@ function quit(c: Client): void {
 }
 
 // SELECT index: from now on this connection's commands use that database.
-// This step has one (Redis's `databases 1`); step 14 has Redis's 16.
+// This step has one (Redis's `databases 1`); step 15 has Redis's 16.
 function select(c: Client, argv: Buffer[]): void {
   const id = parseInteger(argv[1]!, 0, argv[1]!.length);
   if (id === null) throw new CommandError("ERR value is not an integer or out of range");
