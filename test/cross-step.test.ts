@@ -119,8 +119,9 @@ const ROWS: Row[] = [
   },
   {
     name: "channel lines and notices cross nodes: no echo, no duplicate, burst in order",
-    // No key needed: before step 15 the nodes' SETs fail (no nick leases, no
-    // presence), and channels still relay. Found by running it.
+    // No key needed: before step 17 the nodes' SETs fail (no nick leases, no
+    // presence: each SET carries PX), and channels still relay. Found by
+    // running it.
     since: 14,
     needs: ["subscribe", "unsubscribe", "publish"],
     async check({ nodes: [A, B] }) {
@@ -235,7 +236,7 @@ const ROWS: Row[] = [
     },
     async limited({ nodes: [A, B], probe }) {
       // Without WATCH/MULTI/EXEC nobody renews the lease (and before step
-      // 15, without PX, there is no lease at all): while alice is still
+      // 17, without PX, there is no lease at all): while alice is still
       // connected on A, her nick comes free and B grants it to someone else.
       const a = await joinNode(A!, "alice", "#lobby");
       // Shorten the lease rather than wait out all of it: a node that

@@ -90,7 +90,7 @@ const HELP_TOPICS: [number, string][] = [
   [12, "CONFIG SET"],
   [12, "CLIENT LIST"],
   [12, "COMMAND LIST"],
-  [14, "MSET"],
+  [15, "MSET"],
   [15, "SET"],
   [15, "EXPIRE"],
   [15, "SCAN"],

@@ -301,7 +301,7 @@ for (const step of listSteps().filter((s) => s.track === "redis" && s.num >= SIN
     });
 
     // Sixteen databases arrive with the keyspace, in step 15.
-    if (step.num >= 16)
+    if (step.num >= 15)
       it("redis-cli -n 2 uses database 2; --databases N sets how many", async () => {
         const server = await startServer(step.server, ["--databases", "4"]);
         try {

@@ -166,7 +166,7 @@ async function main(): Promise<void> {
 function parseOptions() {
   const { values } = parseArgs({
     options: {
-      step: { type: "string", default: "14" },
+      step: { type: "string", default: "16" },
       requests: { type: "string", default: "200000" },
       repeat: { type: "string", default: "3" },
       tests: { type: "string", default: "ping,set,get,incr,mset" },

@@ -127,4 +127,4 @@ const cases: DiffCase[] = [
   },
 ];
 
-export const family: Family = { name: "databases", since: 16, cases };
+export const family: Family = { name: "databases", since: 15, cases };

@@ -7,7 +7,7 @@ import { redisForAllTests } from "@smallchat/test/redis";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-// Since step 15: runs against step 15 and every later step of its track.
+// Since step 16: runs against step 16 and every later step of its track.
 for (const step of corpusSteps(16)) {
   describe(step.name, async () => {
     const { addInt64, ERR_NOT_INTEGER, ERR_OVERFLOW, incrByFloat, parseInt64 } = (await import(

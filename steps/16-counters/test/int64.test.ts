@@ -4,7 +4,7 @@
 import { corpusSteps } from "@smallchat/test/corpus";
 import { describe, expect, it } from "vitest";
 
-// Since step 15: runs against step 15 and every later step of its track.
+// Since step 16: runs against step 16 and every later step of its track.
 for (const step of corpusSteps(16)) {
   describe(step.name, async () => {
     const {

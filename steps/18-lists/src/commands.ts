@@ -190,6 +190,6 @@ function feedMonitors(c: Client, cmd: Command, argv: Buffer[]): void {
 
 // The hook point after every command. Nothing to do in this step. Step 19
 // serves the clients blocked on keys this command made ready (BLPOP), step
-// 13 ends a MULTI's queueing or touches WATCHed keys: each adds its call
+// 24 ends a MULTI's queueing or touches WATCHed keys: each adds its call
 // here.
 function afterCommand(_c: Client, _cmd: Command): void {}

@@ -3,7 +3,7 @@
 // These never look inside a value, so they work the same on strings now
 // and on the lists and streams of later steps. Each is one call into the
 // keyspace (db.ts) and Redis's argument checking, to the letter. Pattern
-// matching is step 14's glob.ts, on the key's bytes.
+// matching is step 12's glob.ts, on the key's bytes.
 
 import { CommandError, type CommandSpec } from "../command.ts";
 import { fromKey, type Key } from "../db.ts";

@@ -12,8 +12,7 @@ import { type Command, CommandError, type CommandSpec } from "../command.ts";
 import { parseSyntax, replyDocArgs } from "../command-docs.ts";
 import type { Value } from "../db.ts";
 import { globMatch } from "../glob.ts";
-import { parseInt64 } from "../int64.ts";
-import { errorReplies } from "../resp.ts";
+import { errorReplies, parseInteger } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
 import { REDIS_VERSION } from "./connection.ts";
 
@@ -777,10 +776,11 @@ function memoryUsage(c: Client, argv: Buffer[]): void {
   let samples = 5;
   for (let j = 3; j < argv.length; j++) {
     if (lower(argv[j]!) === "samples" && j + 1 < argv.length) {
-      const n = parseInt64(argv[++j]!);
+      const arg = argv[++j]!;
+      const n = parseInteger(arg, 0, arg.length);
       if (n === null) throw new CommandError("ERR value is not an integer or out of range");
-      if (n < 0n) throw new CommandError(SYNTAX_ERROR);
-      samples = Number(n);
+      if (n < 0) throw new CommandError(SYNTAX_ERROR);
+      samples = n;
     } else {
       throw new CommandError(SYNTAX_ERROR);
     }

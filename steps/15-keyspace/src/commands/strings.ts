@@ -1,26 +1,19 @@
-// commands/strings.ts -- the string commands: GET, SET and its options, counters, APPEND.
+// commands/strings.ts -- the string commands: GET, SET and its options, MGET, MSET, APPEND.
 //
 // A string is Redis's simplest value: bytes under a key. Everything here
 // has the same shape: find the key's value (db.get() throws WRONGTYPE if
-// the key holds another type), compute, store, reply. Counters are strings
-// too: INCR parses the bytes as a signed 64-bit integer, adds, and stores
-// the digits back, exactly as Redis does (int64.ts has the arithmetic).
+// the key holds another type), compute, store, reply.
 //
 // One detail matters for correctness: a value stored from an argument is
 // copied, because the parser hands out views into its read buffer, which
 // the next read reuses.
+//
+// Naive on purpose: no counters. A client that counts with GET, then SET
+// of the sum, races every other client doing the same between its two
+// commands, and increments get lost. Step 16 fixes this.
 
-import { int64Arg, lower, SYNTAX_ERROR } from "../args.ts";
+import { lower, SYNTAX_ERROR } from "../args.ts";
 import { CommandError, type CommandSpec } from "../command.ts";
-import {
-  addInt64,
-  ERR_DECR_OVERFLOW,
-  ERR_NOT_INTEGER,
-  ERR_OVERFLOW,
-  INT64_MIN,
-  incrByFloat,
-  parseInt64,
-} from "../int64.ts";
 import { keepArg } from "../resp.ts";
 import { type Client, Server } from "../state.ts";
 
@@ -157,45 +150,6 @@ function append(c: Client, argv: Buffer[]): void {
   c.out.integer(len);
 }
 
-/* ---- Counters ---- */
-
-// Add `by` to the integer at key (0 if missing) and reply the sum.
-function incrDecr(c: Client, key: Buffer, by: bigint): void {
-  const db = Server.db;
-  const cur = db.get(key, "string");
-  let value = 0n;
-  if (cur !== undefined) {
-    const n = parseInt64(cur);
-    if (n === null) throw new CommandError(ERR_NOT_INTEGER);
-    value = n;
-  }
-  const sum = addInt64(value, by);
-  if (sum === null) throw new CommandError(ERR_OVERFLOW);
-  db.setString(key, Buffer.from(sum.toString(), "latin1"));
-  c.out.integer(sum);
-}
-
-function incrby(c: Client, argv: Buffer[]): void {
-  incrDecr(c, argv[1]!, int64Arg(argv[2]!));
-}
-
-// DECRBY negates its argument, and -INT64_MIN is no int64.
-function decrby(c: Client, argv: Buffer[]): void {
-  const by = int64Arg(argv[2]!);
-  if (by === INT64_MIN) throw new CommandError(ERR_DECR_OVERFLOW);
-  incrDecr(c, argv[1]!, -by);
-}
-
-// The reply is a bulk string even in RESP3: the digits are the value
-// stored, not a double.
-function incrbyfloat(c: Client, argv: Buffer[]): void {
-  const db = Server.db;
-  const result = incrByFloat(db.get(argv[1]!, "string"), argv[2]!);
-  if (typeof result === "string") throw new CommandError(result);
-  db.setString(argv[1]!, result);
-  c.out.bulk(result);
-}
-
 /* ---- The table ---- */
 
 const G = "string";
@@ -323,65 +277,5 @@ export const stringCommands: CommandSpec[] = [
     since: "2.2.0",
     complexity: "O(1)",
     syntax: "key:key",
-  },
-  {
-    name: "incr",
-    arity: 2,
-    flags: ["write", "denyoom", "fast"],
-    handler: (c, argv) => incrDecr(c, argv[1]!, 1n),
-    keys: ONE_KEY,
-    group: G,
-    summary: "Increment the integer value of a key by one",
-    since: "1.0.0",
-    complexity: "O(1)",
-    syntax: "key:key",
-  },
-  {
-    name: "decr",
-    arity: 2,
-    flags: ["write", "denyoom", "fast"],
-    handler: (c, argv) => incrDecr(c, argv[1]!, -1n),
-    keys: ONE_KEY,
-    group: G,
-    summary: "Decrement the integer value of a key by one",
-    since: "1.0.0",
-    complexity: "O(1)",
-    syntax: "key:key",
-  },
-  {
-    name: "incrby",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    handler: incrby,
-    keys: ONE_KEY,
-    group: G,
-    summary: "Increment the integer value of a key by the given amount",
-    since: "1.0.0",
-    complexity: "O(1)",
-    syntax: "key:key increment:integer",
-  },
-  {
-    name: "decrby",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    handler: decrby,
-    keys: ONE_KEY,
-    group: G,
-    summary: "Decrement the integer value of a key by the given number",
-    since: "1.0.0",
-    complexity: "O(1)",
-    syntax: "key:key decrement:integer",
-  },
-  {
-    name: "incrbyfloat",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    handler: incrbyfloat,
-    keys: ONE_KEY,
-    group: G,
-    summary: "Increment the float value of a key by the given amount",
-    since: "2.6.0",
-    complexity: "O(1)",
-    syntax: "key:key increment:double",
   },
 ];

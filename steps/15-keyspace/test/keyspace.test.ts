@@ -1,5 +1,5 @@
-// keyspace.test.ts -- the keyspace through real clients: binary keys and values, counters
-// and types through ioredis and node-redis, in RESP2 and RESP3.
+// keyspace.test.ts -- the keyspace through real clients: binary keys and values, SET's
+// options and types through ioredis and node-redis, in RESP2 and RESP3.
 //
 // The byte-for-byte comparison with Redis is the diff family
 // (test/diff/strings.ts); this is what a transcript cannot show: what a
@@ -12,7 +12,7 @@ import { createClient, RESP_TYPES } from "redis";
 import { describe, expect, it } from "vitest";
 
 // Since step 15: runs against step 15 and every later step of its track.
-for (const step of corpusSteps(16)) {
+for (const step of corpusSteps(15)) {
   describe(step.name, async () => {
     const SERVER = stepFile(step, "src/server.ts");
     const server = serverForAllTests(SERVER);
@@ -25,7 +25,7 @@ for (const step of corpusSteps(16)) {
       { label: "default settings (RESP3)", protocol: undefined },
       { label: "RESP2", protocol: 2 as const },
     ])("ioredis, $label", ({ protocol }) => {
-      it("round-trips binary keys and values, counters and types", async () => {
+      it("round-trips binary keys and values and types", async () => {
         const r = new Redis({
           host: "127.0.0.1",
           port: server().port,
@@ -39,16 +39,11 @@ for (const step of corpusSteps(16)) {
           expect(await r.mgetBuffer(NASTY_KEY, "missing")).toEqual([ALL_BYTES, null]);
           expect(await r.append(NASTY_KEY, Buffer.from([0xff, 0]))).toBe(258);
           expect(await r.strlen(NASTY_KEY)).toBe(258);
-          expect(await r.set("io:n", "9223372036854775806")).toBe("OK");
-          await r.incr("io:n"); // Its reply is a JS number in ioredis: rounded.
-          expect(await r.get("io:n")).toBe("9223372036854775807");
-          expect(await r.call("INCR", "io:n").catch((e: Error) => e.message)).toBe(
-            "ERR increment or decrement would overflow",
-          );
-          expect(await r.incrbyfloat("io:f", "0.1")).toBe("0.1");
-          expect(await r.incrbyfloat("io:f", "0.2")).toBe("0.3");
+          expect(await r.set("io:n", "9223372036854775807")).toBe("OK");
+          expect(await r.getset("io:n", "1")).toBe("9223372036854775807");
           expect(await r.type(NASTY_KEY)).toBe("string");
-          expect(await r.del(NASTY_KEY, "io:n", "io:f", "missing")).toBe(3);
+          expect(await r.exists(NASTY_KEY, "io:n", "missing")).toBe(2);
+          expect(await r.del(NASTY_KEY, "io:n", "missing")).toBe(2);
         } finally {
           r.disconnect();
         }
@@ -71,8 +66,8 @@ for (const step of corpusSteps(16)) {
           expect(await bin.get(NASTY_KEY)).toBeNull();
           expect(await c.set("nr:k", "v", { condition: "NX" })).toBe("OK");
           expect(await c.set("nr:k", "w", { condition: "NX" })).toBeNull();
-          expect(await c.incrBy("nr:c", 5)).toBe(5);
-          expect(await c.del(["nr:k", "nr:c"])).toBe(2);
+          expect(await c.set("nr:k", "w", { condition: "XX", GET: true })).toBe("v");
+          expect(await c.del(["nr:k", "nr:missing"])).toBe(1);
         } finally {
           c.destroy();
         }
