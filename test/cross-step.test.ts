@@ -74,7 +74,7 @@ const THIS_NODE = "Redis is unreachable, this node only";
 const LEASE_MS = 5000; // step 09's cluster.ts
 // A lease the probe cuts short: more than a tick, so a node that renews
 // gets the chance to, with room for a busy machine.
-const SHORT_LEASE_MS = 2000;
+const SHORT_LEASE_MS = 1500;
 const BURST = 200;
 
 const ROWS: Row[] = [

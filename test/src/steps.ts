@@ -22,7 +22,7 @@ export interface Step {
   client: string | null;
   /** package.json's "lesson": the files this step changes. */
   changes: string[];
-  /** "chat" (steps 01-09: a chat server) or "redis" (09 on: a Redis server). */
+  /** "chat" (steps 01-09: a chat server) or "redis" (10 on: a Redis server). */
   track: "chat" | "redis";
 }
 
