@@ -96,9 +96,9 @@ const HELP_TOPICS: [number, string][] = [
   [15, "SCAN"],
   [16, "LPOS"],
   [17, "BLMOVE"],
-  [18, "XADD"],
+  [20, "XADD"],
   [19, "XREADGROUP"],
-  [18, "XINFO STREAM"],
+  [21, "XINFO STREAM"],
   [20, "WATCH"],
 ];
 
