@@ -7,7 +7,7 @@
 // parking lot. It knows nothing of lists or replies: a waiter brings its
 // own tryServe() callback, which looks at a key and either answers (and so
 // leaves the lot) or says "not for me yet". BLPOP/BRPOP/BLMOVE plug into it
-// here in step 19 (commands/lists.ts); step 20's XREAD BLOCK plugs into it
+// here in step 19 (commands/lists.ts); step 21's XREAD BLOCK plugs into it
 // the same way, with a callback that reads a stream instead of popping.
 //
 // How Redis does it, and so how we do it (blocked.c):
