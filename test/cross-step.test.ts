@@ -380,7 +380,7 @@ for (const target of TARGETS) {
 
 // The circle closes at step 24: by then every row must pass.
 it("every row is promised by step 24 at the latest", () => {
-  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(20);
+  for (const row of ROWS) expect(row.since, row.name).toBeLessThanOrEqual(24);
 });
 
 // The table, as the matrix prints its own: rows × backends.

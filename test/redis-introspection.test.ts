@@ -97,9 +97,9 @@ const HELP_TOPICS: [number, string][] = [
   [16, "LPOS"],
   [17, "BLMOVE"],
   [20, "XADD"],
-  [19, "XREADGROUP"],
+  [22, "XREADGROUP"],
   [21, "XINFO STREAM"],
-  [20, "WATCH"],
+  [24, "WATCH"],
 ];
 
 // Two fields of our own, from the persistence step on: what the last start
