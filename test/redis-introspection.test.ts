@@ -98,7 +98,7 @@ const HELP_TOPICS: [number, string][] = [
   [17, "SCAN"],
   [18, "LPOS"],
   [19, "BLMOVE"],
-  [21, "XADD"],
+  [20, "XADD"],
   [22, "XREADGROUP"],
   [21, "XINFO STREAM"],
   [24, "WATCH"],

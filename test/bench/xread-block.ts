@@ -1,11 +1,11 @@
 // xread-block.ts -- the blocking-reader benchmark: N readers in XREAD BLOCK, one writer, vs Redis.
 //
-// Step 20's streams deliver one entry to every reader blocked on the
+// Step 21's XREAD BLOCK delivers one entry to every reader blocked on the
 // stream. This measures how fast: N connections loop on `XREAD BLOCK 0
 // STREAMS s <last id seen>`, one connection appends `XADD s * t <send
 // time>` as fast as its replies come back (one in flight), and every entry
 // a reader receives is a delivery, timed from the writer's send to the
-// reader's receipt. The same run goes against step 20's server and a
+// reader's receipt. The same run goes against step 21's server and a
 // private redis-server.
 //
 //   npx tsx test/bench/xread-block.ts [--readers 100] [--seconds 3] [--step 24]

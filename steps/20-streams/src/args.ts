@@ -3,10 +3,9 @@
 // Every family parses its options the way Redis does: a word matches in
 // any case ("setname", "SETNAME", "SetName"), a number must be a signed
 // 64-bit integer by Redis's rules (int64.ts), a blocking command's timeout
-// is seconds as a float (BLPOP) or milliseconds as an integer (XREAD
-// BLOCK), and an option that is not there is the one "syntax error". They
-// live here once, so every family answers in the same words, and no family
-// imports another to borrow a helper.
+// is seconds as a float, and an option that is not there is the one
+// "syntax error". They live here once, so every family answers in the
+// same words, and no family imports another to borrow a helper.
 
 import { CommandError } from "./command.ts";
 import { ERR_NOT_INTEGER, type LongDouble, parseInt64, parseLongDouble } from "./int64.ts";
@@ -63,13 +62,4 @@ function ceilMillis(v: LongDouble): bigint {
     if (!v.negative && (x & ((1n << shift) - 1n)) !== 0n) q += 1n;
   }
   return v.negative ? -q : q;
-}
-
-// XREAD's BLOCK: milliseconds as an integer, 0 for ever. Returns the
-// milliseconds, not a deadline.
-export function blockMillisArg(b: Buffer): number {
-  const t = parseInt64(b);
-  if (t === null) throw new CommandError("ERR timeout is not an integer or out of range");
-  if (t < 0n) throw new CommandError("ERR timeout is negative");
-  return Number(t);
 }

@@ -27,8 +27,7 @@ export type Flag =
   | "no_multi"
   | "allow_busy"
   | "sentinel"
-  | "blocking"
-  | "movablekeys"; // Its keys are found by parsing it (XREAD ... STREAMS k1 k2).
+  | "blocking";
 
 export interface CommandSpec {
   name: string; // Lowercase, as Redis prints it.

@@ -204,7 +204,7 @@ export function closeAsap(c: Client, reason: string): void {
 export function createDatabases(n: number): void {
   Server.dbs = Array.from({ length: n }, (_, id) => {
     const db = new Db({ id, now: () => Server.commandTime });
-    // Every write to a key (and every delete, for step 20's streams) may be
+    // Every write to a key (and every delete, for step 21's streams) may be
     // what a blocked client waits for: mark the key ready. The waiters are
     // served after the command, by handleClientsBlockedOnKeys(). Keys are
     // marked by name only: a waiter on key q of another database is woken

@@ -1,8 +1,9 @@
 // stream.ts -- the stream type: an append-only log with time-based IDs.
 //
 // A stream is a log: every XADD appends an entry (a few field/value pairs)
-// under an ID that only ever grows, readers ask "what came after the last
-// ID I saw?", and nothing is consumed by reading.
+// under an ID that only ever grows, readers ask for a range of IDs ("what
+// came after the last ID I saw?" is XRANGE s (<that id> +), and nothing
+// is consumed by reading.
 //
 // An ID is "<ms>-<seq>": a Unix time in milliseconds and a sequence number
 // for entries added in the same millisecond, both unsigned 64-bit. JS
@@ -142,7 +143,7 @@ export function parseXaddId(arg: string): XaddId {
 }
 
 // An ID that must be a real ID, "-" and "+" refused, "<ms>" meaning
-// <ms>-0: XDEL, XSETID, MINID, and the IDs of XREAD other than "$".
+// <ms>-0: XDEL, XSETID and MINID.
 export function parseStrictId(arg: string): StreamId {
   return parseIdCore(arg, 0n, true, false).id;
 }
@@ -172,23 +173,9 @@ function parseBound(arg: string, missingSeq: bigint, isStart: boolean): StreamId
   return parseIdCore(arg, missingSeq, false, false).id;
 }
 
-// The per-stream IDs of XREAD. "$" means "only what arrives from now on"
-// and is resolved by the command to the stream's lastId (0-0 for a missing
-// key). ">" belongs to XREADGROUP, and XREAD says so.
-export type ReadId = { kind: "last" } | { kind: "after"; id: StreamId };
-
-export function parseReadId(arg: string): ReadId {
-  if (arg === "$") return { kind: "last" };
-  if (arg === ">") throw new StreamError(GT_IN_XREAD);
-  return { kind: "after", id: parseStrictId(arg) };
-}
-
 /* ================================ Errors ================================
  * `reply` is the error line exactly as Redis 7 sends it, without the "-".
  * ======================================================================== */
-
-const GT_IN_XREAD =
-  "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 
 export class StreamError extends Error {
   constructor(readonly reply: string) {
@@ -230,19 +217,6 @@ export type TrimSpec =
   | { strategy: "maxlen"; maxlen: number; approx: boolean; limit?: number }
   | { strategy: "minid"; minid: StreamId; approx: boolean; limit?: number };
 
-// What XINFO STREAM (without FULL) reports, minus radix-tree-nodes, an
-// internal detail of the rax we cannot reproduce.
-export interface StreamInfo {
-  length: number;
-  radixTreeKeys: number;
-  lastGeneratedId: StreamId;
-  maxDeletedEntryId: StreamId;
-  entriesAdded: number;
-  recordedFirstEntryId: StreamId;
-  firstEntry: StreamEntry | undefined;
-  lastEntry: StreamEntry | undefined;
-}
-
 export interface StreamOptions {
   // Milliseconds since the epoch; tests inject a fake one. Used for "*" IDs.
   clock?: () => number;
@@ -261,7 +235,6 @@ export class Stream {
   private head = 0; // slots before it are gone for good
   private tombstones = 0; // deleted slots at or after head
   private tailNode: Node | null = null;
-  private nodes = 0;
 
   private len = 0;
   private last: StreamId = MIN_ID;
@@ -279,7 +252,7 @@ export class Stream {
   }
 
   // The last ID ever generated ("last-generated-id"), even if that entry was
-  // deleted since: new IDs must stay above it. XREAD's "$" resolves to it.
+  // deleted since: new IDs must stay above it.
   get lastId(): StreamId {
     return this.last;
   }
@@ -325,7 +298,6 @@ export class Stream {
     if (!node || node.total >= this.nodeMaxEntries) {
       node = { live: 0, total: 0, lastId: id, removed: false };
       this.tailNode = node;
-      this.nodes++;
     }
     node.live++;
     node.total++;
@@ -415,12 +387,6 @@ export class Stream {
     return out;
   }
 
-  // XREAD: entries with an ID greater than `after`, oldest first.
-  readAfter(after: StreamId, count = 0): StreamEntry[] {
-    const start = incrId(after);
-    return start ? this.range(start, MAX_ID, count) : [];
-  }
-
   // The last live entry's ID (undefined when empty). Not lastId: the top
   // entry may have been deleted.
   lastEntryId(): StreamId | undefined {
@@ -475,7 +441,6 @@ export class Stream {
 
   private removeNode(node: Node): void {
     node.removed = true;
-    this.nodes--;
     if (node === this.tailNode) this.tailNode = null;
   }
 
@@ -582,21 +547,6 @@ export class Stream {
     this.last = id;
     if (opts.entriesAdded !== undefined) this.added = opts.entriesAdded;
     if (opts.maxDeletedId && !isZeroId(opts.maxDeletedId)) this.maxDeleted = opts.maxDeletedId;
-  }
-
-  /* ------------------------------ XINFO ------------------------------ */
-
-  info(): StreamInfo {
-    return {
-      length: this.len,
-      radixTreeKeys: this.nodes,
-      lastGeneratedId: this.last,
-      maxDeletedEntryId: this.maxDeleted,
-      entriesAdded: this.added,
-      recordedFirstEntryId: this.first,
-      firstEntry: this.range(MIN_ID, MAX_ID, 1)[0],
-      lastEntry: this.range(MIN_ID, MAX_ID, 1, true)[0],
-    };
   }
 }
 

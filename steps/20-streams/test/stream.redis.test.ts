@@ -2,8 +2,8 @@
 //
 // The unit tests pin the cases we thought of; this one looks for the ones
 // we did not. Each run sends a few hundred random stream commands (XADD
-// with trimming, XTRIM, XDEL, XRANGE, XREVRANGE, XREAD, XLEN, XINFO
-// STREAM) to a private redis-server 7.0 and applies the same commands to a
+// with trimming, XTRIM, XDEL, XRANGE, XREVRANGE, XLEN) to a private
+// redis-server 7.0 and applies the same commands to a
 // Stream through a tiny stand-in for the command layer below, and demands
 // the same reply for every command. Redis's streams are set to 5-entry
 // nodes, so that approximate trimming crosses node boundaries in short
@@ -17,13 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stream, StreamEntry, TrimSpec } from "../src/stream.ts";
 
 // Since step 20: runs against step 20 and every later step of its track.
-for (const step of corpusSteps(21)) {
+for (const step of corpusSteps(20)) {
   describe(step.name, async () => {
     const {
       formatId,
       parseRangeEnd,
       parseRangeStart,
-      parseReadId,
       parseStrictId,
       parseXaddId,
       Stream,
@@ -85,7 +84,6 @@ for (const step of corpusSteps(21)) {
 
     function streamCommand(s: Stream, args: string[]): Reply {
       const [cmd, , ...a] = args;
-      const key = "s";
       switch (cmd) {
         case "XADD": {
           let i = 0;
@@ -123,51 +121,15 @@ for (const step of corpusSteps(21)) {
           const end = parseRangeEnd(rev ? a[0]! : a[1]!);
           return s.range(start, end, Number(a[3]), rev).map(entryReply);
         }
-        case "XREAD": {
-          // XREAD COUNT n STREAMS s id
-          const rid = parseReadId(args[5]!);
-          const after = rid.kind === "after" ? rid.id : s.lastId;
-          const got = s.readAfter(after, Number(args[2]));
-          return got.length ? [[key, got.map(entryReply)]] : null;
-        }
-        case "XINFO": {
-          if (args[1] === "STREAM") {
-            const i = s.info();
-            return {
-              length: i.length,
-              "radix-tree-keys": i.radixTreeKeys,
-              "last-generated-id": formatId(i.lastGeneratedId),
-              "max-deleted-entry-id": formatId(i.maxDeletedEntryId),
-              "entries-added": i.entriesAdded,
-              "recorded-first-entry-id": formatId(i.recordedFirstEntryId),
-              groups: 0,
-              "first-entry": i.firstEntry ? entryReply(i.firstEntry) : null,
-              "last-entry": i.lastEntry ? entryReply(i.lastEntry) : null,
-            };
-          }
-          break;
-        }
       }
       throw new Error(`no such stream command ${args.join(" ")}`);
-    }
-
-    // Make Redis's replies comparable: XINFO STREAM as an object without
-    // radix-tree-nodes.
-    function normalizeReal(args: string[], r: Reply): Reply {
-      if (args[0] === "XINFO" && args[1] === "STREAM" && Array.isArray(r)) {
-        const o: Record<string, unknown> = {};
-        for (let i = 0; i < r.length; i += 2) o[r[i] as string] = r[i + 1];
-        delete o["radix-tree-nodes"];
-        return o;
-      }
-      return r;
     }
 
     function randomStreamCommand(r: ReturnType<typeof rng>, top: { ms: number }): string[] {
       const ms = () => r.int(Math.max(0, top.ms - 6), top.ms + 1);
       const anId = () => `${ms()}-${r.int(0, 2)}`;
       const bound = () => r.pick(["-", "+", String(ms()), anId(), `(${anId()}`, `(${ms()}`]);
-      switch (r.int(0, 10)) {
+      switch (r.int(0, 8)) {
         case 0:
         case 1:
         case 2:
@@ -199,17 +161,6 @@ for (const step of corpusSteps(21)) {
             "COUNT",
             String(r.int(1, 6)),
           ];
-        case 8:
-          return ["XINFO", "STREAM", "s"];
-        case 9:
-          return [
-            "XREAD",
-            "COUNT",
-            String(r.int(1, 4)),
-            "STREAMS",
-            "s",
-            r.pick(["$", "0", anId()]),
-          ];
         default:
           return ["XLEN", "s"];
       }
@@ -225,7 +176,7 @@ for (const step of corpusSteps(21)) {
         expect(ours(() => streamCommand(s, first))).toEqual(await real(first));
         for (let step = 0; step < 600; step++) {
           const args = randomStreamCommand(r, top);
-          const want = normalizeReal(args, await real(args));
+          const want = await real(args);
           const got = ours(() => streamCommand(s, args));
           expect(got, `seed ${seed} step ${step}: ${args.join(" ")}`).toEqual(want);
         }
