@@ -106,14 +106,20 @@ export function frameEnd(buf: Buffer, pos: number): number {
 }
 
 class Conn {
-  private buf = Buffer.alloc(0);
+  // What arrived and is not yet a frame, as chunks: joined only when a
+  // frame may be complete, so a 10 MB reply that comes in 64 KB reads is
+  // copied once, not once per read.
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private need = 0; // Bytes the frame at the head needs, when known.
   closed = false;
   private wake: (() => void) | null = null;
 
   constructor(readonly socket: net.Socket) {
     socket.on("data", (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.wake?.();
+      this.chunks.push(d);
+      this.size += d.length;
+      if (this.size >= this.need) this.wake?.();
     });
     const close = () => {
       this.closed = true;
@@ -123,21 +129,37 @@ class Conn {
     socket.on("error", close);
   }
 
+  private joined(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
+    return this.chunks[0]!;
+  }
+
+  private take(end: number): string {
+    const buf = this.joined();
+    const f = buf.toString("latin1", 0, end);
+    this.chunks = end < buf.length ? [buf.subarray(end)] : [];
+    this.size = buf.length - end;
+    return f;
+  }
+
   // The next frame, or "(closed)", or "(timeout)".
   async frame(timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      const end = frameEnd(this.buf, 0);
+      const buf = this.joined();
+      const end = buf.length === 0 ? -1 : frameEnd(buf, 0);
       if (end !== -1) {
-        const f = this.buf.toString("latin1", 0, end);
-        this.buf = this.buf.subarray(end);
-        return f;
+        this.need = 0;
+        return this.take(end);
       }
       if (this.closed) {
-        const rest = this.buf.toString("latin1");
-        this.buf = Buffer.alloc(0);
+        const rest = this.take(buf.length);
         return rest.length > 0 ? `(closed after ${JSON.stringify(rest)})` : "(closed)";
       }
+      // A bulk string says how long it is: wait for all of it at once.
+      const header = buf[0] === 0x24 ? buf.indexOf("\r\n") : -1;
+      this.need =
+        header === -1 ? buf.length + 1 : header + 2 + Number(buf.toString("latin1", 1, header)) + 2;
       const left = deadline - Date.now();
       if (left <= 0) return "(timeout)";
       await new Promise<void>((resolve) => {
