@@ -26,7 +26,7 @@ import net from "node:net";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { freePort } from "../src/redis.ts";
-import { findStep, listSteps } from "../src/steps.ts";
+import { findStep, listSteps, type Step } from "../src/steps.ts";
 
 const USAGE =
   "usage: npm run bench:requests -- [--step 21] [--requests N] [--repeat N]" +
@@ -62,11 +62,29 @@ interface Target {
   proc: ChildProcess;
 }
 
-async function startOurs(server: string, cpuProf: string | undefined): Promise<Target> {
+// The node flags of the step's `npm start` ("node --single-threaded-gc
+// --import tsx src/server.ts"), as fanout.ts runs it: as a reader does.
+function nodeFlags(step: Step): string[] {
+  const pkg = JSON.parse(readFileSync(`${step.dir}package.json`, "utf8"));
+  const words: string[] = String(pkg.scripts?.start ?? "").split(/\s+/);
+  const flags: string[] = [];
+  for (let i = 1; words[0] === "node" && i < words.length && words[i]!.startsWith("--"); i++) {
+    if (words[i] === "--import")
+      i++; // tsx: passed below.
+    else flags.push(words[i]!);
+  }
+  return flags;
+}
+
+async function startOurs(
+  server: string,
+  flags: string[],
+  cpuProf: string | undefined,
+): Promise<Target> {
   const port = await freePort();
   const prof = cpuProf === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", cpuProf];
   const [cmd, args] = pinned(0, process.execPath, [
-    "--single-threaded-gc", // As the step's `npm start` runs it.
+    ...flags, // As the step's `npm start` runs it.
     ...prof,
     "--import",
     "tsx",
@@ -101,11 +119,24 @@ async function startRedis(): Promise<Target> {
 interface Result {
   rps: number;
   p99: number; // ms
+  // Requests per second of the server's CPU time: on a shared machine, where
+  // a neighbour can take the server's core, the capacity that still compares.
+  perCpu: number;
+}
+
+// CPU seconds a process has used so far (user + system), Linux.
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime: clock ticks.
 }
 
 // One redis-benchmark run: requests per second and p99 by test name.
-// "xadd" runs as a command of its own; the other tests go through -t.
+// Each test runs as a redis-benchmark of its own, so the server's CPU time
+// can be split by test ("lrange" is LPUSH then LRANGE_*: they share one).
+// "xadd" is a command; the other tests go through -t.
 async function benchmark(
+  pid: number,
   port: number,
   tests: string,
   requests: number,
@@ -115,23 +146,28 @@ async function benchmark(
   const base = ["-h", "127.0.0.1", "-p", String(port), "-c", "50", "-n", String(requests)];
   base.push("-P", String(pipeline), "--csv", ...extra);
   const names = tests.split(",");
-  const plain = names.filter((t) => t !== "xadd");
-  const runs: string[][] = [];
-  if (plain.length > 0) runs.push([...base, "-t", plain.join(",")]);
-  if (names.includes("xadd")) runs.push([...base, "XADD", "s", "*", "f", "v"]);
+  const runs = names.map((t) =>
+    t === "xadd" ? [...base, "XADD", "s", "*", "f", "v"] : [...base, "-t", t],
+  );
   const out = new Map<string, Result>();
   for (const args of runs) {
     const [cmd, argv] = pinned(1, "redis-benchmark", args);
+    const cpuBefore = cpuSeconds(pid);
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(cmd, argv, { maxBuffer: 1 << 20 }, (err, text) =>
         err ? reject(err) : resolve(text),
       );
     });
-    for (const line of stdout.split("\n").slice(1)) {
-      const cells = [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
-      if (cells.length < 7) continue;
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    const rows = stdout
+      .split("\n")
+      .slice(1)
+      .map((line) => [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1]!))
+      .filter((cells) => cells.length >= 7);
+    const perCpu = cpu > 0 ? (requests * rows.length) / cpu : 0;
+    for (const cells of rows) {
       const name = cells[0]!.startsWith("XADD") ? "XADD" : cells[0]!;
-      out.set(name, { rps: Number(cells[1]), p99: Number(cells[6]) });
+      out.set(name, { rps: Number(cells[1]), p99: Number(cells[6]), perCpu });
     }
   }
   return out;
@@ -149,10 +185,10 @@ async function memory(t: Target, n: number): Promise<[sets: number, stream: numb
   const settle = () => new Promise((r) => setTimeout(r, 2000));
   await settle();
   const idle = rss(t.proc.pid!);
-  await benchmark(t.port, "set", n, 16, ["-r", String(n)]);
+  await benchmark(t.proc.pid!, t.port, "set", n, 16, ["-r", String(n)]);
   await settle();
   const afterSets = rss(t.proc.pid!);
-  await benchmark(t.port, "xadd", n, 16);
+  await benchmark(t.proc.pid!, t.port, "xadd", n, 16);
   await settle();
   return [afterSets - idle, rss(t.proc.pid!) - afterSets];
 }
@@ -183,7 +219,7 @@ async function main(): Promise<void> {
     `${step.name} vs redis-server, redis-benchmark -c 50 -n ${requests} -t ${values.tests}` +
       `, median of ${repeat}; ${os.cpus().length} cores, load average ${load.join(" ")}`,
   );
-  const ours = await startOurs(step.server, values["cpu-prof"]);
+  const ours = await startOurs(step.server, nodeFlags(step), values["cpu-prof"]);
   const redis = await startRedis();
   const rows: string[][] = [];
   const mem: string[] = [];
@@ -192,7 +228,7 @@ async function main(): Promise<void> {
       const runs = new Map<string, Map<string, Result[]>>(); // label -> test -> results
       for (let r = 0; r < repeat; r++) {
         for (const t of [ours, redis]) {
-          const res = await benchmark(t.port, values.tests, requests, p);
+          const res = await benchmark(t.proc.pid!, t.port, values.tests, requests, p);
           const byTest = runs.get(t.label) ?? new Map<string, Result[]>();
           for (const [test, v] of res) byTest.set(test, [...(byTest.get(test) ?? []), v]);
           runs.set(t.label, byTest);
@@ -203,6 +239,7 @@ async function main(): Promise<void> {
         const b = runs.get("redis")!.get(test) ?? [];
         const [ar, br] = [median(a.map((x) => x.rps)), median(b.map((x) => x.rps))];
         const [ap, bp] = [median(a.map((x) => x.p99)), median(b.map((x) => x.p99))];
+        const [ac, bc] = [median(a.map((x) => x.perCpu)), median(b.map((x) => x.perCpu))];
         rows.push([
           test,
           `-P ${p}`,
@@ -212,6 +249,9 @@ async function main(): Promise<void> {
           ap.toFixed(3),
           bp.toFixed(3),
           (ap / bp).toFixed(2),
+          ac.toFixed(0),
+          bc.toFixed(0),
+          (ac / bc).toFixed(2),
         ]);
       }
     }
@@ -219,7 +259,7 @@ async function main(): Promise<void> {
       // Fresh servers: the keys of the runs above would count otherwise.
       const n = Number(values.memory);
       for (const t of [ours, redis]) t.proc.kill("SIGTERM");
-      const fresh = [await startOurs(step.server, undefined), await startRedis()];
+      const fresh = [await startOurs(step.server, nodeFlags(step), undefined), await startRedis()];
       try {
         const [o, r] = [await memory(fresh[0]!, n), await memory(fresh[1]!, n)];
         const mb = (x: number) => `${(x / 1e6).toFixed(1)} MB`;
@@ -246,6 +286,9 @@ async function main(): Promise<void> {
     "ours p99 ms",
     "redis p99 ms",
     "p99 ratio",
+    "ours req/cpu-s",
+    "redis req/cpu-s",
+    "cpu ratio",
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
