@@ -263,8 +263,9 @@ interface Node {
   removed: boolean;
 }
 
-interface Slot {
-  readonly id: StreamId;
+// Step 22: a slot is its own ID (ms and seq are its fields, so compareIds
+// takes it as it is): one object per entry instead of two, 32 bytes less.
+interface Slot extends StreamId {
   readonly fields: readonly Buffer[] | string; // A string: packed (see below).
   deleted: boolean;
   readonly node: Node;
@@ -430,7 +431,7 @@ export class Stream {
     node.live++;
     node.total++;
     node.lastId = id;
-    this.slots.push({ id, fields: pack(fields), deleted: false, node });
+    this.slots.push({ ms: id.ms, seq: id.seq, fields: pack(fields), deleted: false, node });
     this.len++;
     this.added++;
     this.last = id;
@@ -467,7 +468,7 @@ export class Stream {
     let hi = this.slots.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareIds(this.slots[mid]!.id, id) < 0) lo = mid + 1;
+      if (compareIds(this.slots[mid]!, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -475,7 +476,7 @@ export class Stream {
 
   private find(id: StreamId): Slot | undefined {
     const s = this.slots[this.lowerBound(id)];
-    return s && !s.deleted && compareIds(s.id, id) === 0 ? s : undefined;
+    return s && !s.deleted && compareIds(s, id) === 0 ? s : undefined;
   }
 
   get(id: StreamId): StreamEntry | undefined {
@@ -496,7 +497,7 @@ export class Stream {
     if (!rev) {
       for (let i = this.lowerBound(start); i < this.slots.length; i++) {
         const s = this.slots[i]!;
-        if (compareIds(s.id, end) > 0) break;
+        if (compareIds(s, end) > 0) break;
         if (s.deleted) continue;
         out.push(entryOf(s));
         if (count && out.length >= count) break;
@@ -506,7 +507,7 @@ export class Stream {
       const top = after ? this.lowerBound(after) : this.slots.length;
       for (let i = top - 1; i >= this.head; i--) {
         const s = this.slots[i]!;
-        if (compareIds(s.id, start) < 0) break;
+        if (compareIds(s, start) < 0) break;
         if (s.deleted) continue;
         out.push(entryOf(s));
         if (count && out.length >= count) break;
@@ -526,7 +527,7 @@ export class Stream {
   lastEntryId(): StreamId | undefined {
     for (let i = this.slots.length - 1; i >= this.head; i--) {
       const s = this.slots[i]!;
-      if (!s.deleted) return s.id;
+      if (!s.deleted) return idOf(s);
     }
     return undefined;
   }
@@ -534,7 +535,7 @@ export class Stream {
   private firstLiveId(): StreamId {
     for (let i = this.head; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      if (!s.deleted) return s.id;
+      if (!s.deleted) return idOf(s);
     }
     return MIN_ID;
   }
@@ -642,7 +643,7 @@ export class Stream {
         const s = this.slots[i]!;
         if (s.node !== node) break;
         const stop =
-          spec.strategy === "maxlen" ? this.len <= spec.maxlen : compareIds(s.id, spec.minid) >= 0;
+          spec.strategy === "maxlen" ? this.len <= spec.maxlen : compareIds(s, spec.minid) >= 0;
         if (stop) break;
         if (!s.deleted) {
           this.markDeleted(s);
@@ -752,8 +753,14 @@ export class Stream {
   }
 }
 
+// A fresh ID, not the slot: whoever keeps it (a pending entry) must not
+// keep the entry's fields alive with it.
+function idOf(s: Slot): StreamId {
+  return { ms: s.ms, seq: s.seq };
+}
+
 function entryOf(s: Slot): StreamEntry {
-  return { id: s.id, fields: typeof s.fields === "string" ? unpack(s.fields) : s.fields };
+  return { id: idOf(s), fields: typeof s.fields === "string" ? unpack(s.fields) : s.fields };
 }
 
 // Redis orders group and consumer names as raw bytes (rax order). Names
