@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { Db, storedString } from "../src/db.ts";
 import { ReplyWriter } from "../src/resp.ts";
+import { Stream } from "../src/stream.ts";
 
 const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const b = (s: string) => Buffer.from(s, "latin1");
@@ -86,5 +87,32 @@ describe("the reply writer", () => {
       expect(asString).toEqual(written((w) => w.bulk(v)));
       expect(asString).toEqual(Buffer.concat([b(`$${v.length}\r\n`), v, b("\r\n")]));
     }
+  });
+});
+
+describe("stream entries are packed", () => {
+  it("gives back every field as sent, across the one- and two-byte lengths", () => {
+    const s = new Stream({ clock: () => 1000 });
+    const sizes = [0, 1, 127, 128, 129, 1000, 2000];
+    const fields = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+    fields.push(all, b("")); // An even count: the last pair is [all bytes, empty].
+    const id = s.add({ kind: "auto" }, fields);
+    const [entry] = s.range(id, id);
+    expect(entry!.fields).toEqual(fields);
+    // Big entries keep Buffers of their own; both kinds read back alike.
+    const big = [b("f"), Buffer.alloc(5000, 7)];
+    const id2 = s.add({ kind: "auto" }, big);
+    expect(s.range(id2, id2)[0]!.fields).toEqual(big);
+  });
+
+  it("copies fields out of the read buffer, and hands out IDs that are not the slot", () => {
+    const s = new Stream({ clock: () => 1000 });
+    const read = b("fieldvalue");
+    const id = s.add({ kind: "auto" }, [read.subarray(0, 5), read.subarray(5)]);
+    read.fill(0x21);
+    const first = s.range(id, id)[0]!;
+    expect(first.fields).toEqual([b("field"), b("value")]);
+    expect(first.id).toEqual(id);
+    expect(s.range(id, id)[0]!.id).not.toBe(first.id);
   });
 });
