@@ -163,9 +163,10 @@ export type KeyListener = (event: KeyEvent, key: Key | null) => void;
 const PERSISTENT = -1;
 
 // An entry is a Value plus the bookkeeping of the two indexes. lookup()
-// hands the entry itself out typed as a Value, so a GET allocates nothing.
-// Step 22: every field is 8 bytes per key, so the entry keeps no copy:
-// its birth is births[slot], where SCAN reads it anyway.
+// hands the entry itself out typed as a Value (but for a small string:
+// GET asks stringForm() instead, and allocates nothing). Every field is
+// 8 bytes per key, so the entry keeps no copy: its birth is births[slot],
+// where SCAN reads it anyway.
 interface Entry {
   readonly key: Key;
   type: TypeName;
