@@ -1,0 +1,118 @@
+// speed.test.ts -- step 26's compact forms give back exactly the bytes they took.
+//
+// The speed step changes how values are kept and written, never what a
+// client reads back. The differential suite (test/redis-diff.test.ts)
+// checks the replies against a real Redis; these check the new paths at
+// their edges: every byte value, the size where a value stops being a
+// string, and the reply writer fed both forms.
+
+import { describe, expect, it } from "vitest";
+import { Db, storedString } from "../src/db.ts";
+import { ReplyWriter } from "../src/resp.ts";
+import { Stream } from "../src/stream.ts";
+
+const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+const b = (s: string) => Buffer.from(s, "latin1");
+
+function written(fill: (w: ReplyWriter) => void): Buffer {
+  const w = new ReplyWriter(() => {});
+  fill(w);
+  return Buffer.concat(w.take());
+}
+
+describe("small strings are stored as latin1 strings", () => {
+  it("keeps every byte value, and hands out Buffers to get() and lookup()", () => {
+    const db = new Db();
+    const stored = storedString(all);
+    expect(typeof stored).toBe("string");
+    db.setString(b("k"), stored);
+    expect(db.get(b("k"), "string")).toEqual(all);
+    expect(db.lookup(b("k"))).toEqual({ type: "string", value: all });
+    expect(db.stringForm(b("k"))).toBe(all.toString("latin1"));
+  });
+
+  it("keeps a value of 4096 bytes or more as a Buffer of its own", () => {
+    expect(typeof storedString(Buffer.alloc(4095, 1))).toBe("string");
+    const big = Buffer.alloc(4096, 2);
+    const kept = storedString(big);
+    expect(Buffer.isBuffer(kept)).toBe(true);
+    expect(kept).toEqual(big);
+    expect(kept).not.toBe(big); // A view of a read buffer is copied.
+  });
+
+  it("copies out of the read buffer: reusing it changes nothing stored", () => {
+    const db = new Db();
+    const read = b("value");
+    db.setString(b("k"), storedString(read));
+    read.fill(0x21);
+    expect(db.get(b("k"), "string")).toEqual(b("value"));
+  });
+
+  it("answers WRONGTYPE, or nothing for MGET, on a key of another type", () => {
+    const db = new Db();
+    db.set(b("l"), { type: "list", value: {} as never });
+    expect(() => db.stringForm(b("l"))).toThrow(/WRONGTYPE/);
+    expect(db.stringForm(b("l"), true)).toBeUndefined();
+    expect(db.stringForm(b("missing"))).toBeUndefined();
+  });
+
+  it("keeps SCAN order and expiry right without a birth in each entry", () => {
+    let now = 1000;
+    const db = new Db({ now: () => now });
+    for (let i = 0; i < 100; i++) db.setString(b(`k${i}`), "v", { expiresAt: 2000 + i });
+    for (let i = 0; i < 100; i += 2) expect(db.persist(b(`k${i}`))).toBe(true);
+    expect(db.expiringCount).toBe(50);
+    now = 5000;
+    db.activeExpireCycle(1000);
+    expect(db.expiringCount).toBe(0);
+    expect(db.size).toBe(50);
+    expect(db.exists(b("k0"))).toBe(true);
+    expect(db.exists(b("k1"))).toBe(false);
+    // The holes were compacted away: SCAN still walks the keys by birth.
+    const seen: string[] = [];
+    let cursor = 0;
+    do {
+      const [next, keys] = db.scan(cursor, 7);
+      seen.push(...keys.map((k) => k.toString("latin1")));
+      cursor = next;
+    } while (cursor !== 0);
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `k${2 * i}`));
+  });
+});
+
+describe("the reply writer", () => {
+  it("writes a stored string as the same bulk as its Buffer", () => {
+    for (const v of [all, b(""), b("x"), Buffer.alloc(5000, 0xe9)]) {
+      const asString = written((w) => w.value(v.toString("latin1")));
+      expect(asString).toEqual(written((w) => w.bulk(v)));
+      expect(asString).toEqual(Buffer.concat([b(`$${v.length}\r\n`), v, b("\r\n")]));
+    }
+  });
+});
+
+describe("stream entries are packed", () => {
+  it("gives back every field as sent, across the one- and two-byte lengths", () => {
+    const s = new Stream({ clock: () => 1000 });
+    const sizes = [0, 1, 127, 128, 129, 1000, 2000];
+    const fields = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+    fields.push(all, b("")); // An even count: the last pair is [all bytes, empty].
+    const id = s.add({ kind: "auto" }, fields);
+    const [entry] = s.range(id, id);
+    expect(entry!.fields).toEqual(fields);
+    // Big entries keep Buffers of their own; both kinds read back alike.
+    const big = [b("f"), Buffer.alloc(5000, 7)];
+    const id2 = s.add({ kind: "auto" }, big);
+    expect(s.range(id2, id2)[0]!.fields).toEqual(big);
+  });
+
+  it("copies fields out of the read buffer, and hands out IDs that are not the slot", () => {
+    const s = new Stream({ clock: () => 1000 });
+    const read = b("fieldvalue");
+    const id = s.add({ kind: "auto" }, [read.subarray(0, 5), read.subarray(5)]);
+    read.fill(0x21);
+    const first = s.range(id, id)[0]!;
+    expect(first.fields).toEqual([b("field"), b("value")]);
+    expect(first.id).toEqual(id);
+    expect(s.range(id, id)[0]!.id).not.toBe(first.id);
+  });
+});
