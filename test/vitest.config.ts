@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
@@ -12,6 +12,8 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 // runs on, and the chat track's matrix and hostile-relay.test.ts.
 const LONGEST_FIRST = [
   "redis-diff.test.ts",
+  "redis-diff-20.test.ts",
+  "redis-diff-24.test.ts",
   "matrix.test.ts",
   "expiry.test.ts",
   "cross-step.test.ts",
@@ -32,11 +34,13 @@ export class LongestFirst extends BaseSequencer {
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-// The steps' tests that run on later steps too (they call corpusSteps(): a
-// lesson's tests, in its step's test/ folder) run here, in one run with the
-// matrix, the differential and the cross-step tests: the files of every
-// step share the four workers, and no step package holds the whole run up.
-// Each step package runs only its tests of that step alone (its config).
+// Every step's tests run here, in one run with the matrix, the
+// differential and the cross-step tests: those that reach later steps too
+// (they call corpusSteps(): a lesson's tests, in its step's test/ folder)
+// and those of one step alone (step 09's cluster), so that the files of
+// every step share one pool of workers and none waits for another
+// package's run. Each step package's own config still runs its tests of
+// that step alone, for `npm test -- --step NN` and a reader in one step.
 const stepTests = readdirSync(`${ROOT}steps`)
   .map((step) => `steps/${step}/test/`)
   .filter((dir) => existsSync(`${ROOT}${dir}`))
@@ -44,8 +48,7 @@ const stepTests = readdirSync(`${ROOT}steps`)
     readdirSync(`${ROOT}${dir}`)
       .filter((f) => f.endsWith(".test.ts"))
       .map((f) => `${dir}${f}`),
-  )
-  .filter((file) => readFileSync(`${ROOT}${file}`, "utf8").includes("corpusSteps("));
+  );
 
 // They start real servers: give slow CI machines room, and write a JSON
 // report that .ci/run sums into one line. --expose-gc lets step 17's memory

@@ -1,8 +1,9 @@
 // test.ts -- `npm test`: every check of every step; `npm test -- --step 05`:
 // everything that applies to one step.
 //
-// The full run is turbo's: every package's tests, two at a time (the machine
-// has two cores), and beside them one lint and one typecheck of the whole
+// The full run is turbo's: the test package's one vitest run, which takes
+// every step's tests with the cross-step ones (test/vitest.config.ts), and
+// beside it one lint and one typecheck of the whole
 // tree (`npm run check`: biome over everything, then tsc over every step at
 // once, which reads Node's types once instead of once per step: 20 s of CPU
 // where a typecheck per package took 135), then a table of what ran per
@@ -147,9 +148,16 @@ if (at !== -1) {
     .filter((s) => s.num <= step.num && s.track === step.track)
     .flatMap((s) => testFiles(`${s.dir}test`).map((f) => `${s.dir}test/${f}`))
     .filter((f) => since(f) !== undefined && corpusApplies(f, step));
-  // Cross-step files that narrow themselves to STEP (they call testSteps()).
+  // Cross-step files that narrow themselves to STEP (they call testSteps()),
+  // and the one differential file whose range of steps holds this one (it
+  // calls diffSteps(first, last)).
   const crossStep = testFiles(TEST_DIR)
-    .filter((f) => readFileSync(`${TEST_DIR}${f}`, "utf8").includes("testSteps("))
+    .filter((f) => {
+      const text = readFileSync(`${TEST_DIR}${f}`, "utf8");
+      const range = /diffSteps\((\d+)(?:, (\d+))?\)/.exec(text);
+      if (range === null) return text.includes("testSteps(");
+      return step.num >= Number(range[1]) && step.num <= Number(range[2] ?? Infinity);
+    })
     .map((f) => `${TEST_DIR}${f}`);
   console.log(`\n== ${step.name}: the steps' tests that reach it, the cross-step tests`);
   let status = run(
@@ -183,7 +191,17 @@ if (at !== -1) {
 
 const status = run(
   "npx",
-  ["turbo", "run", "check", "test", "--continue", "--concurrency=2", ...args],
+  [
+    "turbo",
+    "run",
+    "check",
+    "test",
+    "--filter=//",
+    "--filter=@smallchat/test",
+    "--continue",
+    "--concurrency=2",
+    ...args,
+  ],
   ROOT,
 );
 summary(steps, [
