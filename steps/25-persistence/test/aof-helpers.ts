@@ -4,11 +4,47 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { nodeArgs } from "@smallchat/test/compiled";
 import { freePort } from "@smallchat/test/redis";
 import { afterEach } from "vitest";
-import { Conn, startServer } from "../scripts/crash-test.ts";
+import { Conn, type Server } from "../scripts/crash-test.ts";
 
-export { Conn, kill9, startServer } from "../scripts/crash-test.ts";
+export { Conn, kill9 } from "../scripts/crash-test.ts";
+
+export const SERVER = fileURLToPath(new URL("../src/server.ts", import.meta.url));
+
+// Our server with its AOF in `dir`, as scripts/crash-test.ts starts it,
+// but run from the test package's one-file build of it (nodeArgs, in
+// test/src/compiled.ts): 0.1 s to "listening" instead of tsx's 0.4-1 s,
+// and these tests start a few dozen. Rejects, with the last lines the
+// server printed, if it exits first (a file it refuses to load).
+export function startServer(dir: string, args: string[] = []): Promise<Server> {
+  const proc = spawn(
+    process.execPath,
+    nodeArgs(SERVER, [
+      ...["--host", "127.0.0.1", "--port", "0", "--appendonly", "yes", "--dir", dir],
+      ...args,
+    ]),
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const logs: string[] = [];
+  return new Promise((resolve, reject) => {
+    const onLine = (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n")) {
+        if (line === "") continue;
+        logs.push(line);
+        const m = /^listening on .*:(\d+)$/.exec(line);
+        if (m) resolve({ port: Number(m[1]), proc, logs });
+      }
+    };
+    proc.stdout.on("data", onLine);
+    proc.stderr.on("data", onLine);
+    proc.once("exit", (code) =>
+      reject(new Error(`server exited with ${code}:\n${logs.slice(-5).join("\n")}`)),
+    );
+  });
+}
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "aof-test-"));
