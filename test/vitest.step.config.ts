@@ -11,6 +11,12 @@ export default defineConfig({
   test: {
     include: ["steps/*/test/**/*.test.ts", "test/*.test.ts"],
     maxWorkers: 4,
+    // Each worker runs file after file in the one process instead of a
+    // fresh one per file: no test file sets globals, env or mocks, and
+    // each starts its own servers. A fresh process per file cost about a
+    // third of the run's CPU (step 25, 36 files: 44 s of CPU, 31 s without):
+    // node, vitest, ioredis and the server's build, again for every file.
+    isolate: false,
     sequence: { sequencer: LongestFirst },
     testTimeout: 30000,
     hookTimeout: 30000,

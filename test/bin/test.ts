@@ -141,7 +141,7 @@ if (at !== -1) {
   // The step's tests of that step alone (its package's run) go alongside,
   // their output held back until the rest is done: two cores, two runs.
   const own = testFiles(`${step.dir}test`).some((f) => since(`${step.dir}test/${f}`) === undefined)
-    ? runQuietly("npx", ["vitest", "run"], step.dir)
+    ? runQuietly("npx", ["vitest", "run", "--isolate=false"], step.dir) // See vitest.step.config.ts.
     : undefined;
   // Every test of the steps up to this one that reaches it (corpusSteps()).
   const stepTests = steps

@@ -3,12 +3,11 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { nodeArgs } from "@smallchat/test/compiled";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCrashTest } from "../scripts/crash-test.ts";
-import { Conn, tempDir } from "./aof-helpers.ts";
+import { Conn, SERVER, tempDir } from "./aof-helpers.ts";
 
-const SERVER = fileURLToPath(new URL("../src/server.ts", import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
@@ -38,8 +37,11 @@ async function traced(fsync: string, sets: number): Promise<{ lines: string[]; m
   const trace = path.join(dir, "strace.txt");
   const proc = spawn("strace", [
     ...["-f", "-y", "-e", "trace=write,writev,fsync,fdatasync", "-s", "65536", "-o", trace],
-    ...[process.execPath, "--import", "tsx", SERVER, "--host", "127.0.0.1", "--port", "0"],
-    ...["--appendonly", "yes", "--dir", dir, "--appendfsync", fsync],
+    process.execPath,
+    ...nodeArgs(SERVER, [
+      ...["--host", "127.0.0.1", "--port", "0"],
+      ...["--appendonly", "yes", "--dir", dir, "--appendfsync", fsync],
+    ]),
   ]);
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
