@@ -111,3 +111,37 @@ describe("npm run carry", () => {
     expect(relative.stdout).toMatch(/copied to: none/);
   });
 });
+
+// The step table in the root README is the tutorial's table of contents:
+// one row per step, in order, each with the source lines its lesson adds
+// (the "+" lines of `diff -ruN` of the two src/ folders, tests left out,
+// as the house's lesson-size tool counts them), so a reader sees how long
+// a sitting is, and a lesson that grows past one is seen at once.
+describe("the root README's step table", () => {
+  const steps = listSteps();
+  const readme = readFileSync(`${ROOT}README.md`, "utf8");
+  const rows = [...readme.matchAll(/^\| \[(\d\d) [^\]]*\]\(steps\/([^/]+)\/\) \| ([\d,]+|—) \|/gm)];
+
+  it("has one row per step, in order, linking its folder", () => {
+    expect(rows.map((r) => r[2])).toEqual(steps.map((s) => s.name));
+    for (const r of rows) expect(r[2]!.startsWith(r[1]!)).toBe(true);
+  });
+
+  it("states the source lines each lesson adds", () => {
+    const added = (prev: Step, step: Step): number => {
+      const out = spawnSync(
+        "diff",
+        ["-ruN", "-x", "*.test.ts", `${prev.dir}src`, `${step.dir}src`],
+        {
+          encoding: "utf8",
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      ).stdout;
+      return out.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
+    };
+    const want = steps.map((s, i) =>
+      i === 0 ? "—" : added(steps[i - 1]!, s).toLocaleString("en-US"),
+    );
+    expect(rows.map((r) => r[3])).toEqual(want);
+  });
+});
