@@ -16,7 +16,9 @@
 //   can tell: a source file names no step that does not exist, no header
 //   paragraph "// Step NN ..." sits in a step before NN (copied backwards),
 //   and "New in this step" appears only in files the step lists as changed
-//   (else it is a header copied forward from the step that was new);
+//   (else it is a header copied forward from the step that was new), and a
+//   function named in code font next to a step ("step 19's `blockForKeys()`")
+//   is in that step's source;
 // - no step has an import cycle in src/: a module that imports one that
 //   imports it back may run before the other is initialised, and a
 //   top-level `new CommandError(...)` then dies with "Cannot access
@@ -144,6 +146,31 @@ describe("comments", () => {
       for (const f of sources(step)) {
         for (const m of readFileSync(step.dir + f, "utf8").matchAll(/^\/\/ Step (\d\d)\b.*$/gm)) {
           if (Number(m[1]) > step.num && !/fixes this/.test(m[0])) bad.push(`${f}: ${m[0]}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    },
+  );
+
+  // "step 19's `blockForKeys()`", "`serverCron()` (step 17)": a function
+  // named in code font next to a step must be in that step's source. A
+  // re-cut or a rename that leaves the name behind shows up here.
+  it.each(steps.map((s) => ({ step: s, name: s.name })))(
+    "$name names functions of a step only where that step has them",
+    ({ step }) => {
+      const bad: string[] = [];
+      const named =
+        /\bsteps?\s+(\d\d)(?:['’]s)?\s+`(?:[\w.]+\.)?(\w+)\(\)`|`(?:[\w.]+\.)?(\w+)\(\)`\s+\((?:in\s+)?steps?\s+(\d\d)\)/gi;
+      for (const f of filesOf(step.dir).filter((f) => f.startsWith("src/") || f === "README.md")) {
+        for (const m of prose(step.dir + f).matchAll(named)) {
+          const num = Number(m[1] ?? m[4]);
+          const fn = m[2] ?? m[3]!;
+          const owner = steps.find((s) => s.num === num);
+          if (owner === undefined) continue; // "names no step that does not exist" says so.
+          const has = sources(owner).some((g) =>
+            new RegExp(`\\b${fn}\\b`).test(readFileSync(owner.dir + g, "utf8")),
+          );
+          if (!has) bad.push(`${f}: ${m[0]}`);
         }
       }
       expect(bad).toEqual([]);
