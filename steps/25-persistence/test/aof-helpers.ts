@@ -4,25 +4,27 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { nodeArgs } from "@smallchat/test/compiled";
 import { freePort } from "@smallchat/test/redis";
+import type { Step } from "@smallchat/test/steps";
 import { afterEach } from "vitest";
 import { Conn, type Server } from "../scripts/crash-test.ts";
 
 export { Conn, kill9 } from "../scripts/crash-test.ts";
 
-export const SERVER = fileURLToPath(new URL("../src/server.ts", import.meta.url));
+// The server of `step`: this step's, or a later one's (the tests run on
+// every step from 25, each file with one describe per step).
+export const SERVER = (step: Step): string => step.server;
 
-// Our server with its AOF in `dir`, as scripts/crash-test.ts starts it,
+// Our server of `step` with its AOF in `dir`, as scripts/crash-test.ts starts it,
 // but run from the test package's one-file build of it (nodeArgs, in
 // test/src/compiled.ts): 0.1 s to "listening" instead of tsx's 0.4-1 s,
 // and these tests start a few dozen. Rejects, with the last lines the
 // server printed, if it exits first (a file it refuses to load).
-export function startServer(dir: string, args: string[] = []): Promise<Server> {
+export function startServer(step: Step, dir: string, args: string[] = []): Promise<Server> {
   const proc = spawn(
     process.execPath,
-    nodeArgs(SERVER, [
+    nodeArgs(SERVER(step), [
       ...["--host", "127.0.0.1", "--port", "0", "--appendonly", "yes", "--dir", dir],
       ...args,
     ]),
@@ -50,10 +52,10 @@ export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "aof-test-"));
 }
 
-// One test file's scratch: directories, and the servers (ours or
+// One test file's scratch on `step`: directories, and the servers (ours or
 // redis-server) started in them, all killed and removed after each test.
-// Call it once, at the top of the file.
-export function scratch() {
+// Call it once, at the top of the step's describe.
+export function scratch(step: Step) {
   const dirs: string[] = [];
   const procs: ChildProcess[] = [];
   afterEach(() => {
@@ -66,9 +68,9 @@ export function scratch() {
       dirs.push(d);
       return d;
     },
-    // Our server on an AOF in `d`.
+    // Our server (the step's) on an AOF in `d`.
     async ours(d: string, args: string[] = []) {
-      const s = await startServer(d, args);
+      const s = await startServer(step, d, args);
       procs.push(s.proc);
       return s;
     },
