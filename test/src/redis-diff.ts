@@ -187,7 +187,11 @@ function connect(port: number): Promise<Conn> {
 
 /* ============================ Running a case ============================== */
 
-const TIMEOUT_MS = 3000;
+// How long to wait for a frame. Every wait in a passing case ends on an
+// event (a reply, the marker's PONG, a close), so this only bounds how long
+// a failing case takes; it is generous because a loaded 2-core machine can
+// take seconds to move a 10 MB reply through both servers at once.
+const TIMEOUT_MS = 10000;
 
 // Run `c` against the server on `port`; returns its transcript.
 export async function runCase(port: number, c: DiffCase): Promise<string[]> {
