@@ -78,7 +78,7 @@ export interface Scenario {
   topology: Topology;
   clients: number[] | null;
   modes: Mode[] | null;
-  /** Step numbers ("07") this scenario runs on; null: every selected step. */
+  /** Step numbers ("08") this scenario runs on; null: every selected step. */
   steps: string[] | null;
   /** Step 09 on: run this many nodes on one private redis-server, clients split between them. */
   nodes?: number;
@@ -87,17 +87,17 @@ export interface Scenario {
 export const SCENARIOS: Scenario[] = [
   { name: "fan-out", topology: EVERYONE, clients: null, modes: null, steps: null },
   // 50 channels and 1 channel: step 08 only (redis would need its own setup).
-  { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["07"] },
-  { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["07"] },
+  { name: "50 channels", topology: channels(50), clients: [500], modes: ["flat"], steps: ["08"] },
+  { name: "1 channel", topology: channels(1), clients: [500], modes: ["flat"], steps: ["08"] },
   // Step 09: the same 100 clients in one channel, on one step 08 server,
   // then split over two step 09 nodes relaying through a real redis-server.
-  { name: "1 channel, 1 node", topology: channels(1), clients: [100], modes: null, steps: ["07"] },
+  { name: "1 channel, 1 node", topology: channels(1), clients: [100], modes: null, steps: ["08"] },
   {
     name: "1 channel, 2 nodes",
     topology: channels(1),
     clients: [100],
     modes: null,
-    steps: ["08"],
+    steps: ["09"],
     nodes: 2,
   },
 ];
@@ -126,7 +126,7 @@ const RT_PRIORITY = 10;
 const canRt = spawnOk("chrt", ["-f", String(RT_PRIORITY), "true"]);
 
 export const DEFAULTS: Options = {
-  steps: ["redis", "01", "02", "03", "05", "07", "08"],
+  steps: ["redis", "01", "02", "03", "05", "08", "09"],
   clients: [10, 100, 500],
   modes: ["flat", "rate"],
   seconds: 3,

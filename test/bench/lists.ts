@@ -1,14 +1,14 @@
 // lists.ts -- the list benchmark: redis-benchmark's list tests and a BLPOP queue, ours vs Redis.
 //
-// `npx tsx test/bench/lists.ts [--step 22] [--requests 100000] [--seconds 3]`
+// `npx tsx test/bench/lists.ts [--step 19] [--requests 100000] [--seconds 3]`
 //
-// Two scenarios, each run against a step's server (16 lists or later) and
+// Two scenarios, each run against a step's server (18 lists or later) and
 // a private redis-server on the same machine, one after the other:
 //
 // - Request/response: redis-benchmark -t lpush,rpush,lpop,rpop,lrange_100
 //   with 50 clients, at -P 1 (one request in flight per client: latency
 //   bound) and -P 16 (pipelined: throughput bound). The targets are those
-//   of step 15: at least 0.8x Redis at -P 1, 0.5x at -P 16.
+//   the strings step had: at least 0.8x Redis at -P 1, 0.5x at -P 16.
 // - A blocking queue (step 19 on: step 18 has no BLPOP): consumers loop
 //   on BLPOP, producers RPUSH items that carry their send time. We report
 //   items/s delivered and the p50/p99 wait from RPUSH sent to BLPOP reply
@@ -27,12 +27,12 @@ import { Histogram } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {
-    step: { type: "string", default: "17" },
+    step: { type: "string", default: "19" },
     requests: { type: "string", default: "100000" },
     seconds: { type: "string", default: "3" },
   },
 });
-// `--step 22` or `--step 26-blocking`: the step folder whose number it is.
+// `--step 19` or `--step 19-blocking`: the step folder whose number it is.
 const stepsDir = new URL("../../steps/", import.meta.url);
 const stepDir =
   readdirSync(stepsDir).find((d) => d === values.step || d.startsWith(`${values.step}-`)) ??
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
         console.log(`| ${name} | ${fmt(mine)} | ${fmt(theirs)} | ${(mine / theirs).toFixed(2)} |`);
       }
     }
-    if (STEP_NUM < 17) return; // BLPOP arrives in step 19.
+    if (STEP_NUM < 19) return; // BLPOP arrives in step 19.
     console.log(
       `\nBlocking queue: ${PRODUCERS} producers (RPUSH), ${CONSUMERS} consumers (BLPOP), ` +
         `at most ${WINDOW} items in flight, ${SECONDS} s\n\n| server | items/s | p50 wait µs | p99 wait µs |\n|---|---:|---:|---:|`,

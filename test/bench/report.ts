@@ -178,7 +178,7 @@ function targets(results: CellResult[]): string[] {
   const rates = [...new Set(results.filter((r) => r.mode === "rate").map((r) => r.offered))].sort(
     (a, b) => a - b,
   );
-  for (const step of ["05", "07"]) {
+  for (const step of ["05", "08"]) {
     for (const n of clients) {
       const redis = find("redis", n, "flat");
       const r = find(step, n, "flat");

@@ -25,7 +25,7 @@ const NODES = 3;
 const USAGE =
   "usage: npm run cluster -- [--port BASE] [--broker STEP]\n" +
   "  --port BASE    the nodes listen on BASE, BASE+1, BASE+2 (default 7711; 0: any free ports)\n" +
-  "  --broker STEP  run the nodes on a Redis-track step's server (e.g. 13), not redis-server";
+  "  --broker STEP  run the nodes on a Redis-track step's server (e.g. 24), not redis-server";
 const COMMANDS = "type k+Enter to kill the Redis, r+Enter to restart it, q+Enter to quit";
 
 function fail(message: string, code = 1): never {
