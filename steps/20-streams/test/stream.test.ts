@@ -353,25 +353,5 @@ for (const step of corpusSteps(20)) {
         expect(performance.now() - t0).toBeLessThan(2000);
       });
     });
-
-    describe("XSETID", () => {
-      it("the last ID, entries-added and max-deleted-entry-id rules", () => {
-        const s = streamOf(3);
-        expect(reply(() => s.setLastId(id("2-0")))).toBe(
-          "ERR The ID specified in XSETID is smaller than the target stream top item",
-        );
-        expect(reply(() => s.setLastId(id("9-0"), { entriesAdded: 2 }))).toBe(
-          "ERR The entries_added specified in XSETID is smaller than the target stream length",
-        );
-        expect(reply(() => s.setLastId(id("9-0"), { maxDeletedId: id("10-0") }))).toBe(
-          "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
-        );
-        s.setLastId(id("9-0"), { entriesAdded: 7, maxDeletedId: id("8-0") });
-        expect(s.entriesAdded).toBe(7);
-        expect(s.length).toBe(3);
-        expect(formatId(s.maxDeletedId)).toBe("8-0");
-        expect(formatId(s.add({ kind: "auto-seq", ms: 9n }, fv("f", "v")))).toBe("9-1");
-      });
-    });
   });
 }

@@ -129,13 +129,5 @@ for (const step of corpusSteps(21)) {
         expect(s.info().radixTreeKeys).toBe(2);
       });
     });
-
-    it("XSETID's counters show in the info", () => {
-      const s = streamOf(3);
-      s.setLastId(id("9-0"), { entriesAdded: 7, maxDeletedId: id("8-0") });
-      expect(s.info()).toMatchObject({ entriesAdded: 7, length: 3 });
-      expect(formatId(s.info().maxDeletedEntryId)).toBe("8-0");
-      expect(formatId(s.info().lastGeneratedId)).toBe("9-0");
-    });
   });
 }

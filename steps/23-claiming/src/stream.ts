@@ -146,7 +146,7 @@ export function parseXaddId(arg: string): XaddId {
 }
 
 // An ID that must be a real ID, "-" and "+" refused, "<ms>" meaning
-// <ms>-0: XDEL, XACK, XCLAIM, XGROUP CREATE, XSETID, MINID, and the IDs
+// <ms>-0: XDEL, XACK, XCLAIM, XGROUP CREATE, MINID, and the IDs
 // of XREAD/XREADGROUP other than "$" and ">".
 export function parseStrictId(arg: string): StreamId {
   return parseIdCore(arg, 0n, true, false).id;
@@ -602,33 +602,6 @@ export class Stream {
     else if (deleted) this.first = this.firstLiveId();
     this.compactIfSparse();
     return deleted;
-  }
-
-  /* ------------------------------ XSETID ------------------------------ */
-
-  // XSETID id [ENTRIESADDED n] [MAXDELETEDID id]. (The MAXDELETEDID >
-  // id check is a parse-time error in Redis; it is here too, first.)
-  setLastId(id: StreamId, opts: { entriesAdded?: number; maxDeletedId?: StreamId } = {}): void {
-    if (opts.maxDeletedId && compareIds(id, opts.maxDeletedId) < 0) {
-      throw new StreamError(
-        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
-      );
-    }
-    if (this.len > 0) {
-      if (compareIds(id, this.lastEntryId()!) < 0) {
-        throw new StreamError(
-          "ERR The ID specified in XSETID is smaller than the target stream top item",
-        );
-      }
-      if (opts.entriesAdded !== undefined && this.len > opts.entriesAdded) {
-        throw new StreamError(
-          "ERR The entries_added specified in XSETID is smaller than the target stream length",
-        );
-      }
-    }
-    this.last = id;
-    if (opts.entriesAdded !== undefined) this.added = opts.entriesAdded;
-    if (opts.maxDeletedId && !isZeroId(opts.maxDeletedId)) this.maxDeleted = opts.maxDeletedId;
   }
 
   /* ------------------------------ XINFO ------------------------------ */
