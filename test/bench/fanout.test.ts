@@ -71,4 +71,33 @@ describe("fan-out benchmark", () => {
     expect(r.loss).toBe(0);
     expect(r.delivered).toBeGreaterThan(0);
   });
+
+  // Step 09's two nodes relay every /join to every client, so a client may
+  // read kilobytes of other clients' lines before its own barrier reply.
+  // Here the setup lines themselves are chat lines of 90 bytes, eight per
+  // client: the last client served reads about 3 KB of the others' before
+  // its reply, which a sync that looked at only the first 512 bytes missed.
+  it("finds the barrier reply behind kilobytes of other clients' setup", async () => {
+    const run = await runBenchmark({
+      ...tiny,
+      steps: ["03"],
+      modes: ["flat"],
+      scenarios: [
+        {
+          name: "chatty setup",
+          topology: {
+            setup: (i) => [`/nick bench${i}`, ...Array(8).fill(`setup ${"x".repeat(80)}`)],
+            group: EVERYONE.group,
+          },
+          clients: null,
+          modes: null,
+          steps: null,
+        },
+      ],
+    });
+    const r = run.results[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r.loss).toBe(0);
+    expect(r.delivered).toBeGreaterThan(0);
+  });
 });

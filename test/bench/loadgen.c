@@ -398,11 +398,28 @@ static void on_readable(uint32_t id) {
       n -= used;
     }
     if (!c->barrier_done && c->nsetup > 0) {
-      size_t take = n < sizeof c->barrier - 1 - c->barrierlen ? n : sizeof c->barrier - 1 - c->barrierlen;
-      memcpy(c->barrier + c->barrierlen, p, take);
-      c->barrierlen += take;
-      c->barrier[c->barrierlen] = 0;
-      if (strstr(c->barrier, "Unsupported command")) c->barrier_done = 1;
+      /* The barrier's reply may come after any amount of other lines (the
+       * other clients' /join notices, relayed by every node): look at all
+       * of it, keeping only the tail a reply split across reads could
+       * start in, not the first 511 bytes. */
+      static const char marker[] = "Unsupported command";
+      const size_t keep = sizeof marker - 2; /* strlen(marker) - 1 */
+      const char *q = p;
+      size_t left = n;
+      while (left > 0 && !c->barrier_done) {
+        if (c->barrierlen == sizeof c->barrier - 1) {
+          memmove(c->barrier, c->barrier + c->barrierlen - keep, keep);
+          c->barrierlen = keep;
+        }
+        size_t room = sizeof c->barrier - 1 - c->barrierlen;
+        size_t take = left < room ? left : room;
+        memcpy(c->barrier + c->barrierlen, q, take);
+        c->barrierlen += take;
+        c->barrier[c->barrierlen] = 0;
+        q += take;
+        left -= take;
+        if (strstr(c->barrier, marker)) c->barrier_done = 1;
+      }
     }
     if (n > 0) scan(c, p, n, now);
   }
