@@ -142,6 +142,7 @@ const waiting = new WeakMap<Client, Buffer[]>();
 
 // Every database has its own key events: loadAof() listens to each, once
 // createDatabases() (server.ts) has made them, and each event says which.
+// With appendonly no nothing listens, so nothing is logged.
 function watch(db: Db): void {
   db.onKeyEvent((event, key) => {
     if (state.loading) return;
