@@ -49,38 +49,32 @@ import { formatId, MAX_ID, MIN_ID, type Stream } from "./stream.ts";
 /* ============================ Settings ==================================== */
 
 // The settings, by their Redis names, as given (--appendonly yes) and as
-// CONFIG GET shows them. Only the RESP form of the base file is written:
-// Redis's default RDB preamble is a binary format this tutorial does not teach.
-const settings: Record<string, string> = {
-  appendonly: "no",
-  appendfilename: "appendonly.aof",
-  appenddirname: "appendonlydir",
-  appendfsync: "everysec",
-  dir: ".",
-  "auto-aof-rewrite-percentage": "100", // Growth over the base that starts a rewrite; 0: never.
-  "auto-aof-rewrite-min-size": String(64 * 1024 * 1024),
-  "aof-load-truncated": "yes",
-  "aof-use-rdb-preamble": "no",
-};
-const VALID: Record<string, RegExp> = {
-  appendonly: /^(yes|no)$/,
-  appendfsync: /^(always|everysec|no)$/,
-  "auto-aof-rewrite-percentage": /^\d+$/,
-  "auto-aof-rewrite-min-size": /^\d+$/,
-  "aof-load-truncated": /^(yes|no)$/,
-  "aof-use-rdb-preamble": /^no$/,
-};
+// CONFIG GET shows them: each with its default and the values it takes.
+// Only the RESP form of the base file is written: Redis's default RDB
+// preamble is a binary format this tutorial does not teach.
+const SETTINGS: [name: string, value: string, valid: RegExp][] = [
+  ["appendonly", "no", /^(yes|no)$/],
+  ["appendfilename", "appendonly.aof", /./],
+  ["appenddirname", "appendonlydir", /./],
+  ["appendfsync", "everysec", /^(always|everysec|no)$/],
+  ["dir", ".", /./],
+  ["auto-aof-rewrite-percentage", "100", /^\d+$/], // Growth over the base to rewrite at; 0: never.
+  ["auto-aof-rewrite-min-size", String(64 * 1024 * 1024), /^\d+$/],
+  ["aof-load-truncated", "yes", /^(yes|no)$/],
+  ["aof-use-rdb-preamble", "no", /^no$/],
+];
+const settings = Object.fromEntries(SETTINGS.map(([name, value]) => [name, value]));
 
 // The command-line flags, for server.ts's parseArgs.
 export const aofOptions = Object.fromEntries(
-  Object.keys(settings).map((name) => [name, { type: "string" as const }]),
+  SETTINGS.map(([name]) => [name, { type: "string" as const }]),
 );
 
 export function configureAof(values: Record<string, unknown>): void {
-  for (const name of Object.keys(settings)) {
+  for (const [name, , valid] of SETTINGS) {
     const v = values[name];
     if (typeof v !== "string") continue;
-    if (!(VALID[name] ?? /./).test(v)) throw new Error(`invalid --${name}: ${v}`);
+    if (!valid.test(v)) throw new Error(`invalid --${name}: ${v}`);
     settings[name] = v;
   }
 }
@@ -91,7 +85,6 @@ export function aofConfigParams(): [string, string][] {
 }
 
 export const aofEnabled = (): boolean => settings.appendonly === "yes";
-const fsyncPolicy = (): string => settings.appendfsync!;
 
 /* ============================ State ======================================= */
 
@@ -136,10 +129,7 @@ const filePath = (name: string): string => path.join(dirPath(), name);
 type Argv = (Buffer | string)[];
 // A command to log, or a key changed, with the database it was in: a unit
 // may span several (SELECT inside MULTI, a key expiring in another one).
-interface InDb<T> {
-  db: number;
-  it: T;
-}
+type InDb<T> = { db: number; it: T };
 
 let depth = 0; // Nested call()s: EXEC runs its queue through call().
 let dirty = 0; // Key events that changed data, since the server started.
@@ -152,9 +142,10 @@ const waiting = new WeakMap<Client, Buffer[]>();
 
 // Every database has its own key events: loadAof() listens to each, once
 // createDatabases() (server.ts) has made them, and each event says which.
+// With appendonly no nothing listens, so nothing is logged.
 function watch(db: Db): void {
   db.onKeyEvent((event, key) => {
-    if (state.loading || !aofEnabled()) return;
+    if (state.loading) return;
     if (event === "expire") {
       // A key whose time came is deleted here and now: the log says so, as
       // Redis propagates a DEL, so replaying never depends on the clock.
@@ -169,10 +160,7 @@ function watch(db: Db): void {
   });
 }
 
-export interface Mark {
-  dirty: number;
-  touched: number;
-}
+export type Mark = { dirty: number; touched: number };
 
 export function beginCommand(): Mark {
   depth++;
@@ -184,7 +172,7 @@ export function endCommand(c: Client, argv: Buffer[], mark: Mark): void {
   if (state.loading) return;
   if (c.blocked) waiting.set(c, argv);
   else if (dirty !== mark.dirty) {
-    const name = argv[0]!.toString("latin1").toLowerCase();
+    const name = low(argv[0]);
     if (name === "swapdb") swapped = true;
     // EXEC's commands were logged one by one, inside this unit.
     if (name !== "exec") logAs(c, argv, touched.slice(mark.touched));
@@ -196,9 +184,7 @@ export function endCommand(c: Client, argv: Buffer[], mark: Mark): void {
 // client's database: a SELECT goes before it when that is not the last
 // one logged (commitUnit), as Redis does.
 function logAs(c: Client, argv: Buffer[], keys: InDb<Key>[]): void {
-  const name = argv[0]!.toString("latin1").toLowerCase();
-  const names = keys.map((k) => k.it);
-  const cmds = REWRITES[name]?.(argv, names) ?? [argv];
+  const cmds = REWRITES[low(argv[0])]?.(argv, keys) ?? [argv];
   for (const it of cmds) unit.push({ db: c.db, it });
 }
 
@@ -216,12 +202,11 @@ Server.afterUnblock = (c: Client): void => {
 // before it sends any reply (flushAof()).
 function commitUnit(): void {
   let cmds = unit;
-  const keys = touched;
-  const [wasFlush, wasSwap] = [flushed, swapped];
+  const [keys, wasFlush, wasSwap] = [touched, flushed, swapped];
   unit = [];
   touched = [];
   flushed = swapped = false;
-  if (cmds.length === 0 || !aofEnabled()) return;
+  if (cmds.length === 0) return;
   // During a rewrite, a key's first change is logged as its whole new
   // value; a unit that flushed a database keeps its commands and adds
   // those values; a SWAPDB restarts the rewrite (see Rewriting).
@@ -249,8 +234,12 @@ function commitUnit(): void {
     out.push(encode(cmd.it));
   }
   if (cmds.length > 1) out.push(encode(["EXEC"]));
-  if (state.fd >= 0) state.buffer.push(...out);
-  if (r !== null && wasSwap) restartRewrite(r);
+  state.buffer.push(...out);
+  if (r !== null && wasSwap) {
+    log("SWAPDB during the AOF rewrite: starting it again");
+    dropRewrite(r);
+    startRewrite();
+  }
 }
 
 // One command in RESP, as Redis writes it: *<argc>, then $<len> <bytes>.
@@ -270,7 +259,7 @@ const CRLF = Buffer.from("\r\n");
  * the command changed, in order, and returns the commands to log.
  * ======================================================================== */
 
-type Rewrite = (argv: Buffer[], keys: Key[]) => Argv[];
+type Rewrite = (argv: Buffer[], keys: InDb<Key>[]) => Argv[];
 
 const low = (b: Buffer | undefined): string => b?.toString("latin1").toLowerCase() ?? "";
 const num = (b: Buffer): number => Number(b.toString("latin1"));
@@ -287,13 +276,9 @@ function absolute(unit: string, b: Buffer): number {
 
 // SET k v [EX|PX|EXAT|PXAT t] ... -> SET k v PXAT <ms> when it had an expiry.
 function setRewrite(argv: Buffer[]): Argv[] {
-  for (let i = 3; i < argv.length - 1; i++) {
-    const o = low(argv[i]);
-    if (o === "ex" || o === "px" || o === "exat" || o === "pxat") {
-      return [["SET", argv[1]!, argv[2]!, "PXAT", String(absolute(o, argv[i + 1]!))]];
-    }
-  }
-  return [argv];
+  const i = argv.findIndex((a, j) => j > 2 && /^(ex|px|exat|pxat)$/.test(low(a)));
+  if (i < 0) return [argv];
+  return [["SET", argv[1]!, argv[2]!, "PXAT", String(absolute(low(argv[i]), argv[i + 1]!))]];
 }
 
 // EXPIRE k t [NX|XX|GT|LT] -> PEXPIREAT k <ms> [flag], or DEL when in the past.
@@ -305,51 +290,38 @@ function expireRewrite(unit: string): Rewrite {
   };
 }
 
-// Blocking pops: the pop they performed, on the key they served from.
-function popRewrite(name: string): Rewrite {
-  return (_argv, keys) => [[name, fromKey(keys[0]!)]];
-}
-
-// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] t [LIMIT n]] *|id f v ...: the
-// ID chosen is written down, and an approximate trim becomes the exact
-// trim it amounted to, so that replaying removes the same entries.
+// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] t] [LIMIT n] *|id f v ... (and
+// XTRIM, its options alone): the ID chosen is written down, and an
+// approximate trim becomes the exact trim it amounted to, so that
+// replaying removes the same entries. LIMIT, which only bounds an
+// approximate trim, goes; the first word that is no option is the ID.
 function xaddRewrite(argv: Buffer[]): Argv[] {
+  const s = Server.db.lookup(argv[1]!)!.value as Stream;
   const out: Argv = [argv[0]!, argv[1]!];
-  const stream = Server.db.lookup(argv[1]!);
-  const s = stream?.type === "stream" ? (stream.value as Stream) : undefined;
   let i = 2;
-  for (;;) {
+  for (; i < argv.length; i++) {
     const o = low(argv[i]);
-    if (o === "nomkstream") {
-      out.push(argv[i++]!);
-    } else if (o === "maxlen" || o === "minid") {
-      out.push(argv[i++]!);
-      if (low(argv[i]) === "~" && s !== undefined) {
-        i += 2;
-        out.push("=", o === "maxlen" ? String(s.length) : formatId(s.firstId));
-        if (low(argv[i]) === "limit") i += 2;
-      } else if (argv[i]!.equals(EQ) || low(argv[i]) === "~") {
-        out.push(argv[i++]!, argv[i++]!);
-      } else {
-        out.push(argv[i++]!);
-      }
-      if (low(argv[i]) === "limit") out.push(argv[i++]!, argv[i++]!);
+    if (o === "nomkstream") out.push(argv[i]!);
+    else if (o === "limit") i++;
+    else if (o !== "maxlen" && o !== "minid") break;
+    else if (low(argv[i + 1]) === "~") {
+      out.push(argv[i]!, "=", o === "maxlen" ? String(s.length) : formatId(s.firstId));
+      i += 2;
     } else {
-      break;
+      const n = low(argv[i + 1]) === "=" ? 3 : 2;
+      out.push(...argv.slice(i, i + n));
+      i += n - 1;
     }
   }
-  if (argv[0]!.length === 4 && low(argv[0]) === "xadd") {
-    out.push(s === undefined ? argv[i]! : formatId(s.lastId));
-    i++;
-  }
-  out.push(...argv.slice(i));
+  if (low(argv[0]) === "xadd") out.push(formatId(s.lastId), ...argv.slice(i + 1));
   return [out];
 }
-const EQ = Buffer.from("=");
 
-// XREADGROUP ... BLOCK ms ...: replayed, it must not block.
+// XREADGROUP GROUP g c [COUNT n] [BLOCK ms] ... STREAMS ...: replayed, it
+// must not block.
 function xreadgroupRewrite(argv: Buffer[]): Argv[] {
-  const i = argv.findIndex((a) => low(a) === "block");
+  const streams = argv.findIndex((a, j) => j > 3 && low(a) === "streams");
+  const i = argv.findIndex((a, j) => j > 3 && j < streams && low(a) === "block");
   return i < 0 ? [argv] : [[...argv.slice(0, i), ...argv.slice(i + 2)]];
 }
 
@@ -361,8 +333,9 @@ const REWRITES: Record<string, Rewrite> = {
   expireat: expireRewrite("exat"),
   pexpireat: (a) => (num(a[2]!) <= now() ? [["DEL", a[1]!]] : [a]),
   incrbyfloat: (a) => [["SET", a[1]!, Server.db.get(a[1]!, "string")!, "KEEPTTL"]],
-  blpop: popRewrite("LPOP"),
-  brpop: popRewrite("RPOP"),
+  // Blocking pops: the pop they performed, on the key they served from.
+  blpop: (_a, keys) => [["LPOP", fromKey(keys[0]!.it)]],
+  brpop: (_a, keys) => [["RPOP", fromKey(keys[0]!.it)]],
   blmove: (a) => [["LMOVE", ...a.slice(1, 5)]],
   brpoplpush: (a) => [["RPOPLPUSH", a[1]!, a[2]!]],
   xadd: xaddRewrite,
@@ -383,13 +356,9 @@ export function flushAof(): void {
   try {
     writeAll(state.fd, data);
     state.currentSize += data.length;
-    if (fsyncPolicy() === "always") {
-      fs.fsyncSync(state.fd);
-      state.lastFsync = Date.now();
-    } else {
-      state.unsynced = true;
-      if (fsyncPolicy() === "everysec") fsyncInBackground();
-    }
+    if (settings.appendfsync === "always") fs.fsyncSync(state.fd);
+    else state.unsynced = true;
+    if (settings.appendfsync === "everysec") fsyncInBackground();
   } catch (err) {
     // Redis stops accepting writes when it cannot log them; we are
     // simpler and stop the server: acknowledging what is not logged would
@@ -421,8 +390,8 @@ function fsyncInBackground(): void {
 // From serverCron, ten times a second: the everysec fsync when nothing
 // was written lately, and the automatic rewrite.
 export function aofCron(): void {
-  if (!aofEnabled() || state.fd < 0) return;
-  if (fsyncPolicy() === "everysec") fsyncInBackground();
+  if (state.fd < 0) return;
+  if (settings.appendfsync === "everysec") fsyncInBackground();
   const pct = Number(settings["auto-aof-rewrite-percentage"]);
   const min = Number(settings["auto-aof-rewrite-min-size"]);
   if (rw === null && pct > 0 && state.currentSize > min) {
@@ -446,8 +415,13 @@ function fsyncPath(p: string): void {
  * ======================================================================== */
 
 const manifestName = (): string => `${settings.appendfilename}.manifest`;
-const baseName = (seq: number): string => `${settings.appendfilename}.${seq}.base.aof`;
-const incrName = (seq: number): string => `${settings.appendfilename}.${seq}.incr.aof`;
+
+// The base or incremental file after the manifest's last of that type.
+function nextFile(type: "b" | "i"): ManifestFile {
+  const seq = Math.max(0, ...state.manifest.filter((f) => f.type === type).map((f) => f.seq)) + 1;
+  const name = `${settings.appendfilename}.${seq}.${type === "b" ? "base" : "incr"}.aof`;
+  return { name, seq, type };
+}
 
 function writeManifest(files: ManifestFile[]): void {
   const text = files.map((f) => `file ${f.name} seq ${f.seq} type ${f.type}\n`).join("");
@@ -460,33 +434,37 @@ function writeManifest(files: ManifestFile[]): void {
 }
 
 function readManifest(): ManifestFile[] | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(filePath(manifestName()), "latin1");
-  } catch {
-    return null;
-  }
+  const file = filePath(manifestName());
+  if (!fs.existsSync(file)) return null;
   const files: ManifestFile[] = [];
-  for (const line of text.split("\n")) {
+  for (const line of fs.readFileSync(file, "latin1").split("\n")) {
     const t = line.trim();
     if (t === "" || t.startsWith("#")) continue;
     const m = /^file (\S+) seq (\d+) type ([bhi])$/.exec(t);
     if (m === null) throw new Error(`Invalid AOF manifest file format: ${t}`);
-    if (m[3] === "h") continue; // History: a file a rewrite replaced, to delete.
-    files.push({ name: m[1]!, seq: Number(m[2]), type: m[3] as "b" | "i" });
+    // Type h (history) is a file a rewrite replaced, left to delete.
+    if (m[3] !== "h") files.push({ name: m[1]!, seq: Number(m[2]), type: m[3] as "b" | "i" });
   }
   return files;
 }
 
-const lastSeq = (type: "b" | "i"): number =>
-  Math.max(0, ...state.manifest.filter((f) => f.type === type).map((f) => f.seq));
-
-function openIncr(name: string): void {
+// From now on, log to `incr`; a new one is added to the manifest.
+function openIncr(incr: ManifestFile, why: string): void {
   const old = state.fd;
   // The old file's last writes reach the disk off the loop, then it closes.
   if (old >= 0) fs.fsync(old, () => fs.close(old, () => {}));
-  state.fd = fs.openSync(filePath(name), "a");
+  state.fd = fs.openSync(filePath(incr.name), "a");
   state.lastDb = -1; // A new file starts with SELECT.
+  if (state.manifest.includes(incr)) return;
+  log(`Creating AOF incr file ${incr.name} on ${why}`);
+  writeManifest([...state.manifest, incr]);
+}
+
+// aof_base_size and aof_current_size: the files the manifest names.
+function measure(): void {
+  const sizes = state.manifest.map((f) => fs.statSync(filePath(f.name)).size);
+  state.baseSize = sizes[0]!;
+  state.currentSize = sizes.reduce((a, b) => a + b, 0);
 }
 
 /* ============================ Loading =====================================
@@ -498,46 +476,31 @@ function openIncr(name: string): void {
  * stops the start, naming the file and the offset.
  * ======================================================================== */
 
-export type Executor = (c: Client, argv: Buffer[]) => boolean;
+type Executor = (c: Client, argv: Buffer[]) => boolean;
 
 export function loadAof(execute: Executor, client: Client): void {
-  if (!aofEnabled()) return;
   for (const db of Server.dbs) watch(db);
   fs.mkdirSync(dirPath(), { recursive: true });
   const files = readManifest();
   if (files === null) {
-    // First start: an empty base and an incremental file, as Redis does.
-    fs.writeFileSync(filePath(baseName(1)), "");
-    log(`Creating AOF base file ${baseName(1)} on server start`);
-    log(`Creating AOF incr file ${incrName(1)} on server start`);
-    fs.writeFileSync(filePath(incrName(1)), "");
-    writeManifest([
-      { name: baseName(1), seq: 1, type: "b" },
-      { name: incrName(1), seq: 1, type: "i" },
-    ]);
+    // First start: an empty base (and an incremental file, below), as Redis does.
+    const base = nextFile("b");
+    fs.writeFileSync(filePath(base.name), "");
+    log(`Creating AOF base file ${base.name} on server start`);
+    state.manifest = [base];
   } else {
     state.manifest = files;
     const start = performance.now();
     state.loading = true;
-    try {
-      for (const [i, f] of files.entries()) loadFile(f, i === files.length - 1, execute, client);
-    } finally {
-      state.loading = false;
-    }
+    for (const [i, f] of files.entries()) loadFile(f, i === files.length - 1, execute, client);
+    state.loading = false;
     state.loadedKeys = Server.dbs.reduce((n, db) => n + db.size, 0);
     log(
       `DB loaded from append only file: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,
     );
   }
-  let incr = state.manifest.find((f) => f.type === "i" && f.seq === lastSeq("i"));
-  if (incr === undefined) {
-    incr = { name: incrName(lastSeq("i") + 1), seq: lastSeq("i") + 1, type: "i" };
-    writeManifest([...state.manifest, incr]);
-  }
-  openIncr(incr.name);
-  state.currentSize = 0;
-  for (const f of state.manifest) state.currentSize += fs.statSync(filePath(f.name)).size;
-  state.baseSize = fs.statSync(filePath(state.manifest[0]!.name)).size;
+  openIncr(state.manifest.findLast((f) => f.type === "i") ?? nextFile("i"), "server start");
+  measure();
 }
 
 function loadFile(f: ManifestFile, last: boolean, execute: Executor, c: Client): void {
@@ -546,36 +509,30 @@ function loadFile(f: ManifestFile, last: boolean, execute: Executor, c: Client):
   let pos = 0;
   let multiAt = -1; // Offset of an open MULTI: torn there if EXEC never comes.
   while (pos < data.length) {
-    const at = pos;
     const r = parseCommand(data, pos);
-    if (r === "torn") {
-      truncated(f, last, multiAt >= 0 ? multiAt : at, data.length);
-      break;
-    }
+    if (r === "torn") break;
     if (r === "bad") {
       throw new Error(
-        `Bad file format reading the append only file ${f.name} at offset ${at}: ` +
+        `Bad file format reading the append only file ${f.name} at offset ${pos}: ` +
           `make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`,
       );
     }
-    pos = r.end;
     const name = low(r.argv[0]);
-    if (name === "multi") multiAt = at;
+    if (name === "multi") multiAt = pos;
     else if (name === "exec") multiAt = -1;
     if (!execute(c, r.argv)) {
       throw new Error(
-        `Unknown command '${r.argv[0]!.toString("latin1")}' reading the append only file ${f.name} at offset ${at}`,
+        `Unknown command '${r.argv[0]!.toString("latin1")}' reading the append only file ${f.name} at offset ${pos}`,
       );
     }
     c.out.take(); // Nobody reads the replies of a load.
+    pos = r.end;
   }
-  if (pos >= data.length && multiAt >= 0) truncated(f, last, multiAt, data.length);
   Server.pendingWrites.delete(c);
-}
-
-// The file ends in the middle of a command (or of a MULTI): keep what is
-// whole, as Redis does with aof-load-truncated yes.
-function truncated(f: ManifestFile, last: boolean, at: number, size: number): void {
+  // The file ends in the middle of a command (or of a MULTI): keep what is
+  // whole, as Redis does with aof-load-truncated yes.
+  const at = multiAt >= 0 ? multiAt : pos;
+  if (at === data.length) return;
   if (!last || settings["aof-load-truncated"] === "no") {
     throw new Error(
       `Unexpected end of file reading the append only file ${f.name} at offset ${at}. ` +
@@ -584,7 +541,7 @@ function truncated(f: ManifestFile, last: boolean, at: number, size: number): vo
     );
   }
   log(`!!! Warning: short read while loading the AOF file ${f.name}!!!`);
-  log(`!!! Truncating the AOF ${f.name} at offset ${at} (${size - at} bytes cut) !!!`);
+  log(`!!! Truncating the AOF ${f.name} at offset ${at} (${data.length - at} bytes cut) !!!`);
   fs.truncateSync(filePath(f.name), at);
   log("AOF loaded anyway because aof-load-truncated is enabled");
   state.loadTruncated = true;
@@ -628,33 +585,28 @@ function parseCommand(data: Buffer, pos: number): { argv: Buffer[]; end: number 
  * 1. At the start, open a new incremental file; from now on every write
  *    is logged there (and the manifest lists it, so a crash during the
  *    rewrite loads old base + old incr + new incr: nothing is lost).
- * 2. Walk the keyspace with SCAN's cursor, database after database (each
- *    one that has keys starts with its SELECT), a slice of a few
- *    milliseconds per turn of the event loop, writing each key as commands
- *    into a temporary base file. Clients are served between slices.
+ * 2. Walk the keyspace with SCAN's cursor, database after database, a
+ *    slice of a few milliseconds per turn of the event loop, writing each
+ *    key as commands into a temporary base file. Clients are served
+ *    between slices.
  * 3. A key changed during the walk may be written by the walk before or
  *    after its change: the base alone is not a snapshot. So the first time
- *    a key changes during the rewrite, the new incremental file gets its
- *    whole new value (DEL key, then the commands that rebuild it) instead
- *    of the command; later changes are logged as usual. Replayed, that
- *    DEL wipes whatever the base said about the key, and the rebuild plus
- *    the later commands give its current value. A key that never changed
- *    during the walk is in the base exactly as it was when the walk began.
- *    A key is a (database, key) pair: the same name in two databases is
- *    two keys.
+ *    a key (a database and a name) changes during the rewrite, the new
+ *    incremental file gets its whole new value (DEL key, then the commands
+ *    that rebuild it) instead of the command; later changes are logged as
+ *    usual. Replayed, that DEL wipes whatever the base said about the key,
+ *    and the rebuild plus the later commands give its current value. A key
+ *    that never changed is in the base as it was when the walk began.
  * 3b. FLUSHDB and FLUSHALL are logged as they are, followed by the whole
  *    value of every key the unit changed: replayed, the flush wipes what
- *    the base says of that database, so a key of it the walk wrote before
- *    the flush is gone, one it meets after was made after the flush and
- *    is in the new file whole (and skipped by the walk).
- * 3c. SWAPDB moves every key to another database at once: the base the
- *    walk is writing would have some under the old number, some under the
- *    new. So the rewrite starts again: the temporary base is dropped, a
- *    new rewrite opens one more incremental file and walks from database
- *    0. Nothing is lost: until it finishes, the manifest names the old
- *    files and every incremental file since, each an exact log (a whole
- *    value is the key as it was). The cost: the walk so far is wasted; a
- *    client swapping more often than a walk takes keeps it from ending.
+ *    the base says of that database; a key the walk meets after the flush
+ *    was made after it, and is in the new file whole (the walk skips it).
+ * 3c. SWAPDB moves every key to another database at once: the base would
+ *    have some under the old number, some under the new. So the rewrite
+ *    starts again, with one more incremental file, from database 0; until
+ *    one finishes, the manifest names the old files and every incremental
+ *    file since, each an exact log. The walk so far is wasted; a client
+ *    swapping more often than a walk takes keeps it from ending.
  * 4. When the walk is done: fsync the base, rename it into place, write a
  *    manifest naming the new base and the new incremental file, delete
  *    the old files. Renames and the manifest swap are atomic: a crash at
@@ -665,57 +617,34 @@ function parseCommand(data: Buffer, pos: number): { argv: Buffer[]; end: number 
  * key, before the change, would log less; it needs a hook in every writer.
  * ======================================================================== */
 
-interface RewriteJob {
-  db: number; // The database being walked,
-  cursor: number; // and the SCAN cursor in it.
-  dumped: Set<Key>[]; // Per database, keys whose whole value the new incr file holds.
-  tmp: string;
-  fd: number;
-  base: ManifestFile;
-  incr: ManifestFile;
-  started: number;
-  stallMax: number; // Longest slice, ms of wall time.
-  cpuMax: number; // The same in CPU time: what is left when the machine is busy.
-  written: number;
+// A rewrite under way; making one opens its temporary base file.
+class RewriteJob {
+  db = 0; // The database being walked,
+  cursor = 0; // and the SCAN cursor in it.
+  dumped = Server.dbs.map(() => new Set<Key>()); // Keys the new incr file holds whole.
+  tmp = filePath(`temp-rewriteaof-bg-${process.pid}.aof`);
+  fd = fs.openSync(this.tmp, "w");
+  base = nextFile("b");
+  incr = nextFile("i");
+  started = Date.now();
+  stallMax = 0; // Longest slice, ms of wall time.
+  cpuMax = 0; // The same in CPU time: what is left when the machine is busy.
 }
 
 let rw: RewriteJob | null = null;
 const SLICE_MS = 5; // Budget of one slice of the walk.
 const ITEMS_PER_CMD = 64; // Redis's AOF_REWRITE_ITEMS_PER_CMD.
 
-export function rewriteInProgress(): boolean {
-  return rw !== null;
-}
-
 // BGREWRITEAOF and the automatic rewrite. False if one is running.
-export function startRewrite(): boolean {
+function startRewrite(): boolean {
   if (rw !== null) return false;
   fs.mkdirSync(dirPath(), { recursive: true });
-  const base: ManifestFile = { name: baseName(lastSeq("b") + 1), seq: lastSeq("b") + 1, type: "b" };
-  const incr: ManifestFile = { name: incrName(lastSeq("i") + 1), seq: lastSeq("i") + 1, type: "i" };
+  const r = new RewriteJob();
   flushAof(); // What was logged so far belongs to the old file.
-  if (aofEnabled()) {
-    log(`Creating AOF incr file ${incr.name} on background rewrite`);
-    openIncr(incr.name);
-    writeManifest([...state.manifest, incr]);
-  }
-  const tmp = filePath(`temp-rewriteaof-bg-${process.pid}.aof`);
-  rw = {
-    db: 0,
-    cursor: 0,
-    dumped: Server.dbs.map(() => new Set<Key>()),
-    tmp,
-    fd: fs.openSync(tmp, "w"),
-    base,
-    incr,
-    started: Date.now(),
-    stallMax: 0,
-    cpuMax: 0,
-    written: 0,
-  };
+  if (aofEnabled()) openIncr(r.incr, "background rewrite");
+  rw = r;
   log("Background append only file rewriting started");
-  const r = rw;
-  setImmediate(() => rewriteSlice(r));
+  setImmediate(rewriteSlice, r);
   return true;
 }
 
@@ -738,9 +667,7 @@ function rewriteSlice(r: RewriteJob): void {
       r.cursor = next;
       if (next === 0) r.db++;
     } while (r.db < Server.dbs.length && performance.now() - t0 < SLICE_MS);
-    const data = Buffer.concat(chunks);
-    writeAll(r.fd, data);
-    r.written += data.length;
+    writeAll(r.fd, Buffer.concat(chunks));
   } catch (err) {
     failRewrite(r, err as Error);
     return;
@@ -748,7 +675,7 @@ function rewriteSlice(r: RewriteJob): void {
   r.stallMax = Math.max(r.stallMax, performance.now() - t0);
   const cpu = process.cpuUsage(cpu0);
   r.cpuMax = Math.max(r.cpuMax, (cpu.user + cpu.system) / 1000);
-  if (r.db < Server.dbs.length) setImmediate(() => rewriteSlice(r));
+  if (r.db < Server.dbs.length) setImmediate(rewriteSlice, r);
   // A SWAPDB may restart the rewrite while this fsync runs: then it is not ours.
   else fs.fsync(r.fd, (err) => rw === r && (err ? failRewrite(r, err) : finishRewrite(r)));
 }
@@ -765,28 +692,16 @@ function dropRewrite(r: RewriteJob): void {
   rw = null;
 }
 
-// A SWAPDB during the walk (see 3c above): what the walk wrote is
-// dropped and a new rewrite starts from now, with a new incr file.
-function restartRewrite(r: RewriteJob): void {
-  log("SWAPDB during the AOF rewrite: starting it again");
-  dropRewrite(r);
-  startRewrite();
-}
-
 function finishRewrite(r: RewriteJob): void {
   fs.closeSync(r.fd);
   flushAof();
-  const base = filePath(r.base.name);
-  fs.renameSync(r.tmp, base);
+  fs.renameSync(r.tmp, filePath(r.base.name));
   const old = state.manifest;
-  const keep = aofEnabled() ? [r.base, r.incr] : [r.base];
-  writeManifest(keep);
+  writeManifest(aofEnabled() ? [r.base, r.incr] : [r.base]);
   for (const f of old) {
-    if (!keep.some((k) => k.name === f.name)) fs.rmSync(filePath(f.name), { force: true });
+    if (!state.manifest.includes(f)) fs.rmSync(filePath(f.name), { force: true });
   }
-  state.baseSize = fs.statSync(base).size;
-  state.currentSize = state.baseSize;
-  if (aofEnabled()) state.currentSize += fs.statSync(filePath(r.incr.name)).size;
+  measure();
   state.rewrites++;
   state.lastRewriteStatus = "ok";
   state.lastRewriteSeconds = Math.round((Date.now() - r.started) / 1000);
@@ -809,15 +724,13 @@ function serializeKey(dbIndex: number, k: Key): Argv[] {
   const v = db.lookup(key);
   if (v === undefined) return [];
   const out: Argv[] = [];
-  if (v.type === "string") {
-    out.push(["SET", key, v.value as Buffer]);
-  } else if (v.type === "list") {
+  if (v.type === "string") out.push(["SET", key, v.value as Buffer]);
+  else if (v.type === "stream") serializeStream(key, v.value as Stream, out);
+  else {
     const items = (v.value as List).toArray();
     for (let i = 0; i < items.length; i += ITEMS_PER_CMD) {
       out.push(["RPUSH", key, ...items.slice(i, i + ITEMS_PER_CMD)]);
     }
-  } else {
-    serializeStream(key, v.value as Stream, out);
   }
   const at = db.expireTime(key);
   if (at >= 0) out.push(["PEXPIREAT", key, String(at)]);
@@ -826,42 +739,21 @@ function serializeKey(dbIndex: number, k: Key): Argv[] {
 
 function serializeStream(key: Buffer, s: Stream, out: Argv[]): void {
   const entries = s.range(MIN_ID, MAX_ID);
-  if (entries.length === 0) {
-    // An empty stream keeps its last ID: Redis's trick, an XADD that trims
-    // itself away.
-    out.push(["XADD", key, "MAXLEN", "0", formatId(s.lastId), "x", "y"]);
-  }
+  // An empty stream keeps its last ID: Redis's trick, an XADD that trims itself away.
+  if (entries.length === 0) out.push(["XADD", key, "MAXLEN", "0", formatId(s.lastId), "x", "y"]);
   for (const e of entries) out.push(["XADD", key, formatId(e.id), ...e.fields]);
   for (const g of s.groups()) {
     const name = Buffer.from(g.name, "latin1");
-    out.push([
-      "XGROUP",
-      "CREATE",
-      key,
-      name,
-      formatId(g.lastId),
-      "ENTRIESREAD",
-      String(g.entriesRead),
-    ]);
+    const read = String(g.entriesRead);
+    out.push(["XGROUP", "CREATE", key, name, formatId(g.lastId), "ENTRIESREAD", read]);
     for (const c of g.consumers()) {
       out.push(["XGROUP", "CREATECONSUMER", key, name, Buffer.from(c.name, "latin1")]);
     }
     for (const [id, p] of g.pel.from()) {
       if (p.consumer === null) continue;
-      out.push([
-        "XCLAIM",
-        key,
-        name,
-        Buffer.from(p.consumer.name, "latin1"),
-        "0",
-        formatId(id),
-        "TIME",
-        String(p.deliveryTime),
-        "RETRYCOUNT",
-        String(p.deliveryCount),
-        "JUSTID",
-        "FORCE",
-      ]);
+      const who = Buffer.from(p.consumer.name, "latin1");
+      const at = ["TIME", String(p.deliveryTime), "RETRYCOUNT", String(p.deliveryCount)];
+      out.push(["XCLAIM", key, name, who, "0", formatId(id), ...at, "JUSTID", "FORCE"]);
     }
   }
 }
@@ -869,13 +761,13 @@ function serializeStream(key: Buffer, s: Stream, out: Argv[]): void {
 /* ============================ INFO and commands =========================== */
 
 export function aofInfo(): [string, string | number][] {
-  const since = Math.floor(Server.startTime / 1000);
+  const rewriting = rw === null ? -1 : Math.floor((Date.now() - rw.started) / 1000);
   return [
     ["loading", 0],
     ["async_loading", 0],
     ["rdb_changes_since_last_save", dirty],
     ["rdb_bgsave_in_progress", 0],
-    ["rdb_last_save_time", since],
+    ["rdb_last_save_time", Math.floor(Server.startTime / 1000)],
     ["rdb_last_bgsave_status", "ok"],
     ["rdb_last_bgsave_time_sec", -1],
     ["rdb_current_bgsave_time_sec", -1],
@@ -884,10 +776,7 @@ export function aofInfo(): [string, string | number][] {
     ["aof_rewrite_in_progress", rw === null ? 0 : 1],
     ["aof_rewrite_scheduled", 0],
     ["aof_last_rewrite_time_sec", state.lastRewriteSeconds],
-    [
-      "aof_current_rewrite_time_sec",
-      rw === null ? -1 : Math.floor((Date.now() - rw.started) / 1000),
-    ],
+    ["aof_current_rewrite_time_sec", rewriting],
     ["aof_last_bgrewrite_status", state.lastRewriteStatus],
     ["aof_rewrites", state.rewrites],
     ["aof_last_write_status", "ok"], // A failed write stops the server.
@@ -908,11 +797,8 @@ export function aofInfo(): [string, string | number][] {
 }
 
 function bgrewriteaof(c: Client): void {
-  if (!startRewrite()) {
-    c.out.error("ERR Background append only file rewriting already in progress");
-    return;
-  }
-  c.out.simple("Background append only file rewriting started");
+  if (startRewrite()) c.out.simple("Background append only file rewriting started");
+  else c.out.error("ERR Background append only file rewriting already in progress");
 }
 
 export const aofCommands: CommandSpec[] = [
