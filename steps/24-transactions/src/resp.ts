@@ -415,7 +415,7 @@ export class RespParser {
 }
 
 // One complete frame of bulk strings, as an array (RESP2) or a push
-// (RESP3): a pub/sub message, built once and copied to every subscriber.
+// (RESP3): a pub/sub message, built once and queued for every subscriber.
 export function encodePush(proto: Proto, parts: Buffer[]): Buffer {
   const pieces: Buffer[] = [Buffer.from(`${proto === 3 ? ">" : "*"}${parts.length}\r\n`)];
   for (const p of parts) pieces.push(Buffer.from(`$${p.length}\r\n`), p, CRLF);
@@ -423,16 +423,13 @@ export function encodePush(proto: Proto, parts: Buffer[]): Buffer {
 }
 
 /* ============================ Replies =====================================
- * Replies are appended to a 16 KB slab, as Redis appends to each client's
- * 16 KB c->buf: a small reply costs a few bytes copied, no allocation. At
- * the end of the loop iteration take() hands the bytes written since the
- * last take() to the socket as a view of the slab; the next replies go
- * after them, so the view is never overwritten. Big payloads (a 10 MB
- * bulk) are not copied at all: they are queued as chunks of their own.
+ * Each reply is encoded into a Buffer of its own and queued on the client's
+ * writer. At the end of the loop iteration take() hands the whole queue to
+ * the socket, which writes it with one writev().
+ * Naive on purpose: a Buffer allocated per reply, and a big value copied
+ * into its reply. Step 26 fixes this.
  * ======================================================================== */
 
-const SLAB_BYTES = 16 * 1024;
-const BIG_REPLY = 4 * 1024;
 const CRLF = Buffer.from("\r\n");
 
 export type Proto = 2 | 3;
@@ -459,63 +456,29 @@ function countError(msg: string): void {
 
 export class ReplyWriter {
   proto: Proto = 2;
-  // Bytes waiting to be written (queued chunks plus the slab's unsent part).
-  pending = 0;
+  pending = 0; // Bytes queued, not yet handed to take().
   private chunks: Buffer[] = [];
-  private slab: Buffer | null = null;
-  private start = 0; // The slab's first byte not yet handed to take().
-  private pos = 0; // Where the next reply byte goes.
 
   // `wake` is called when the writer goes from empty to not empty: the
   // server then adds the client to the ones to flush this iteration.
   constructor(private readonly wake: () => void) {}
 
-  // Make room for `n` more bytes in the slab.
-  private room(n: number): Buffer {
-    let slab = this.slab;
-    if (slab === null || this.pos + n > slab.length) {
-      this.seal();
-      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
-      this.slab = slab;
-      this.start = 0;
-      this.pos = 0;
-    }
-    if (this.pending === 0) this.wake();
-    this.pending += n;
-    return slab;
-  }
-
-  // Move the slab's unsent bytes to the chunk queue.
-  private seal(): void {
-    if (this.slab !== null && this.pos > this.start) {
-      this.chunks.push(this.slab.subarray(this.start, this.pos));
-      this.start = this.pos;
-    }
-  }
-
-  // Append ASCII text (headers, simple strings, numbers).
-  private ascii(s: string): void {
-    const slab = this.room(s.length);
-    this.pos += slab.write(s, this.pos, "latin1");
-  }
-
-  // Append bytes already in RESP form: a prebuilt reply or a frame shared
-  // by many clients (a pub/sub message). Big ones are queued, not copied.
+  // Queue bytes already in RESP form: a reply built below, a prebuilt one,
+  // or a frame shared by many clients (a pub/sub message). Nothing copies
+  // them, so they must not change later.
   raw(b: Buffer): void {
-    if (b.length >= BIG_REPLY) {
-      this.seal();
-      if (this.pending === 0) this.wake();
-      this.chunks.push(b);
-      this.pending += b.length;
-      return;
-    }
-    const slab = this.room(b.length);
-    this.pos += b.copy(slab, this.pos);
+    if (this.pending === 0) this.wake();
+    this.chunks.push(b);
+    this.pending += b.length;
   }
 
-  // Everything written since the last take(), in order, for the socket.
+  // Queue ASCII text (headers, simple strings, numbers).
+  private ascii(s: string): void {
+    this.raw(Buffer.from(s, "latin1"));
+  }
+
+  // Everything queued since the last take(), in order, for the socket.
   take(): Buffer[] {
-    this.seal();
     const out = this.chunks;
     this.chunks = [];
     this.pending = 0;
@@ -545,22 +508,11 @@ export class ReplyWriter {
     this.ascii(`:${n}\r\n`);
   }
 
+  // Header, payload and CRLF in one Buffer: the payload is copied, so an
+  // argument (a view into a read buffer) may be sent back as it is.
   bulk(b: Buffer | string): void {
     if (typeof b === "string") b = Buffer.from(b);
-    if (b.length >= BIG_REPLY) {
-      this.ascii(`$${b.length}\r\n`);
-      this.raw(b);
-      this.raw(CRLF);
-      return;
-    }
-    const header = `$${b.length}\r\n`;
-    const slab = this.room(header.length + b.length + 2);
-    let p = this.pos;
-    p += slab.write(header, p, "latin1");
-    p += b.copy(slab, p);
-    slab[p++] = 0x0d;
-    slab[p++] = 0x0a;
-    this.pos = p;
+    this.raw(Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, CRLF]));
   }
 
   // RESP2's "$-1" (a missing value), RESP3's "_".
@@ -614,8 +566,6 @@ export class ReplyWriter {
       return;
     }
     const b = Buffer.from(text);
-    this.ascii(`=${b.length + 4}\r\n${format}:`);
-    this.raw(b);
-    this.raw(CRLF);
+    this.raw(Buffer.concat([Buffer.from(`=${b.length + 4}\r\n${format}:`), b, CRLF]));
   }
 }
