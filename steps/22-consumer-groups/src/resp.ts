@@ -9,7 +9,7 @@
 // "*2" is an array of two elements, "$4" a bulk string of four bytes. The
 // parser reads a short header line, then takes exactly that many bytes
 // without looking at them: any byte may be inside (binary safe), and a
-// 10 MB value costs one copy, not a scan for newlines. People typing at
+// 10 MB value is never scanned for newlines. People typing at
 // telnet or nc can still send a plain line ("PING\r\n"): the *inline*
 // form, split on spaces with quotes, as redis-cli splits what you type.
 //
@@ -37,9 +37,6 @@
 // refused even when its end is already in, whatever the reads were.
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
-// A bulk at least this long is read straight into a buffer of its own size:
-// each byte copied once, however many reads it takes to arrive.
-const BIG_BULK = 32 * 1024;
 
 export interface ParserLimits {
   maxBulkLen: number; // proto-max-bulk-len: 512 MB in Redis.
@@ -153,24 +150,14 @@ export function splitArgs(line: Buffer): Buffer[] | null {
   }
 }
 
-// The parser's state between reads. `buf[pos..]` is input not consumed yet.
-// Inside a multibulk, `argv` holds the arguments already read and
-// `remaining` how many are still to come; inside a big bulk, `big` is the
-// buffer it is being copied into.
-// Big arguments the parser read into a buffer of their own (see
-// finishBig()), not into a read buffer shared with other arguments.
-const ownBuffers = new WeakSet<Buffer>();
-
-// What a command that stores an argument (SET's value) keeps. Most
-// arguments are views into a read buffer that the next read reuses, so
-// they are copied. A big one already has its own buffer: it is kept as
-// it is, as Redis keeps a big query buffer as the value itself, so a
-// 400 MB SET holds one copy of the value, not two (until a garbage
-// collection would have freed the first).
+// A stored argument is copied: it is a view into a read buffer (next()).
 export function keepArg(arg: Buffer): Buffer {
-  return ownBuffers.has(arg) ? arg : Buffer.from(arg);
+  return Buffer.from(arg);
 }
 
+// The parser's state between reads. `buf[pos..]` is input not consumed yet.
+// Inside a multibulk, `argv` holds the arguments already read and
+// `remaining` how many are still to come.
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   // A buffer of our own that `buf` is the start of, with room to append:
@@ -186,28 +173,18 @@ export class RespParser {
   private argv: Buffer[] = [];
   private argvBytes = 0;
   private bulkLen = -1; // Length of the bulk whose header was read; -1: none.
-  private big: Buffer | null = null;
-  private bigFilled = 0;
 
   constructor(private readonly limits: ParserLimits) {}
 
   // Bytes held for commands not complete yet: unparsed input plus the
   // arguments already taken out of it. What the query buffer limit counts.
   get buffered(): number {
-    return this.buf.length - this.pos + this.argvBytes + (this.big?.length ?? 0);
+    return this.buf.length - this.pos + this.argvBytes;
   }
 
-  // Hand the parser the bytes of one read. A big bulk in progress takes
-  // them straight into its own buffer; a read that starts a command is
-  // used as it is (no copy); otherwise the bytes join the unparsed tail.
+  // Hand the parser the bytes of one read. A read that starts a command
+  // is used as it is (no copy); otherwise the bytes join the unparsed tail.
   feed(chunk: Buffer): void {
-    if (this.big !== null) {
-      const n = Math.min(chunk.length, this.big.length - this.bigFilled);
-      chunk.copy(this.big, this.bigFilled, 0, n);
-      this.bigFilled += n;
-      chunk = chunk.subarray(n);
-      if (chunk.length === 0) return;
-    }
     const { buf, store } = this;
     if (this.pos >= buf.length) {
       this.buf = chunk;
@@ -240,9 +217,7 @@ export class RespParser {
   // after the command ran (a stored value) must copy it.
   next(): Buffer[] | null {
     while (true) {
-      if (this.big !== null) {
-        if (!this.finishBig()) return null;
-      } else if (this.remaining === 0) {
+      if (this.remaining === 0) {
         if (this.pos >= this.buf.length) return this.reset();
         if (this.buf[this.pos] === 0x2a) {
           if (!this.readMultibulkHeader()) return null;
@@ -353,34 +328,12 @@ export class RespParser {
       }
       this.advance(cr + 2);
       this.bulkLen = len;
-      const have = this.buf.length - this.pos;
-      if (len >= BIG_BULK && have < len + 2) {
-        // Copy what is here into a buffer of the final size; feed() will
-        // copy the rest in as it arrives.
-        this.big = Buffer.allocUnsafe(len + 2);
-        this.buf.copy(this.big, 0, this.pos);
-        this.bigFilled = have;
-        this.buf = Buffer.alloc(0);
-        this.store = null;
-        this.pos = 0;
-        return this.finishBig();
-      }
     }
     const len = this.bulkLen;
     if (this.buf.length - this.pos < len + 2) return false;
     // Redis skips the two bytes after the data without checking them.
     this.pushArg(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len + 2;
-    return true;
-  }
-
-  private finishBig(): boolean {
-    const big = this.big!;
-    if (this.bigFilled < big.length) return false;
-    this.big = null; // The parser lets go of it: the argument is all that holds it now.
-    const arg = big.subarray(0, big.length - 2);
-    ownBuffers.add(arg);
-    this.pushArg(arg);
     return true;
   }
 
