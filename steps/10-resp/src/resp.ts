@@ -9,9 +9,7 @@
 // "*2" is an array of two elements, "$4" a bulk string of four bytes. The
 // parser reads a short header line, then takes exactly that many bytes
 // without looking at them: any byte may be inside (binary safe), and a
-// 10 MB value is never scanned for newlines. People typing at
-// telnet or nc can still send a plain line ("PING\r\n"): the *inline*
-// form, split on spaces with quotes, as redis-cli splits what you type.
+// 10 MB value is never scanned for newlines.
 //
 // The parser is incremental: feed() it whatever the socket gave, then call
 // next() until it answers null (incomplete: wait for more bytes). It throws
@@ -19,7 +17,7 @@
 // then sends the error and closes that one connection. Where it stopped
 // is kept in its state, so a command split across a hundred reads is
 // parsed once, not a hundred times. The limits and the error texts are
-// Redis's (networking.c, processMultibulkBuffer and processInlineBuffer),
+// Redis's (networking.c, processMultibulkBuffer),
 // down to its quirks: the two bytes after a bulk are skipped unchecked,
 // and a header line ends at "\r" plus any one byte.
 //
@@ -31,8 +29,8 @@
 
 /* ============================ Parsing ===================================== */
 
-// Redis's PROTO_INLINE_MAX_SIZE: the longest inline command, and the
-// longest header line ("*123\r\n") we wait for before calling it garbage.
+// Redis's PROTO_INLINE_MAX_SIZE: the longest header line ("*123\r\n")
+// we wait for before calling it garbage.
 // Redis checks it after each 16 KB read, so a line a little longer may
 // pass there if its end comes in the same read; here a longer line is
 // refused even when its end is already in, whatever the reads were.
@@ -84,80 +82,13 @@ export function parseInteger(b: Buffer, start: number, end: number): number | nu
   return negative ? -n : n;
 }
 
-const isSpace = (c: number | undefined) =>
-  c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d;
-const isHex = (c: number | undefined) =>
-  c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));
-const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10);
-
-// Split an inline command line as Redis's sdssplitargs() does: words
-// separated by spaces; "double quotes" with \n \r \t \b \a \xHH escapes;
-// 'single quotes' with only \' ; a closing quote must end the word.
-// Returns null for unbalanced quotes.
-export function splitArgs(line: Buffer): Buffer[] | null {
-  const args: Buffer[] = [];
-  const n = line.length;
-  let p = 0;
-  while (true) {
-    while (p < n && isSpace(line[p])) p++;
-    if (p >= n) return args;
-    const cur: number[] = [];
-    let inq = false;
-    let insq = false;
-    let done = false;
-    while (!done) {
-      const c = line[p]; // undefined past the end: C's terminating NUL.
-      if (inq) {
-        if (c === 0x5c && line[p + 1] === 0x78 && isHex(line[p + 2]) && isHex(line[p + 3])) {
-          cur.push(hexValue(line[p + 2]!) * 16 + hexValue(line[p + 3]!));
-          p += 3;
-        } else if (c === 0x5c && p + 1 < n) {
-          p++;
-          const e = line[p]!;
-          const map: Record<number, number> = { 110: 10, 114: 13, 116: 9, 98: 8, 97: 7 };
-          cur.push(map[e] ?? e);
-        } else if (c === 0x22) {
-          if (p + 1 < n && !isSpace(line[p + 1])) return null;
-          done = true;
-        } else if (c === undefined) {
-          return null;
-        } else {
-          cur.push(c);
-        }
-      } else if (insq) {
-        if (c === 0x5c && line[p + 1] === 0x27) {
-          p++;
-          cur.push(0x27);
-        } else if (c === 0x27) {
-          if (p + 1 < n && !isSpace(line[p + 1])) return null;
-          done = true;
-        } else if (c === undefined) {
-          return null;
-        } else {
-          cur.push(c);
-        }
-      } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === undefined) {
-        done = true;
-      } else if (c === 0x22) {
-        inq = true;
-      } else if (c === 0x27) {
-        insq = true;
-      } else {
-        cur.push(c);
-      }
-      if (p < n) p++;
-    }
-    args.push(Buffer.from(cur));
-  }
-}
-
 // The parser's state between reads. `buf[pos..]` is input not consumed yet.
 // Inside a multibulk, `argv` holds the arguments already read and
 // `remaining` how many are still to come.
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   // A buffer of our own that `buf` is the start of, with room to append:
-  // input trickling in (a 60 KB inline command one byte per read) is
+  // input trickling in (a 60 KB header line one byte per read) is
   // appended in place, the room doubling when full, instead of the whole
   // tail being copied on every read.
   private store: Buffer | null = null;
@@ -215,14 +146,14 @@ export class RespParser {
     while (true) {
       if (this.remaining === 0) {
         if (this.pos >= this.buf.length) return this.reset();
-        if (this.buf[this.pos] === 0x2a) {
-          if (!this.readMultibulkHeader()) return null;
-        } else {
-          const argv = this.readInline();
-          if (argv === undefined) return null;
-          if (argv.length > 0) return argv;
-          continue; // An empty line: nothing to run.
+        if (this.buf[this.pos] !== 0x2a) {
+          // Redis would read this as an inline command, a plain line like
+          // "PING\r\n" typed at nc; here a request must be a multibulk.
+          // Naive on purpose: no inline form. Step 11 fixes this.
+          const got = String.fromCharCode(this.buf[this.pos]!);
+          throw new ProtocolError(`Protocol error: expected '*', got '${got}'`, "not a multibulk");
         }
+        if (!this.readMultibulkHeader()) return null;
       } else if (!this.readBulk()) {
         return null;
       }
@@ -246,7 +177,7 @@ export class RespParser {
   }
 
   // Where the line starting at `pos` ends: the index of its `terminator`
-  // ("\r" for headers, "\n" for inline commands), -1 if not here yet.
+  // ("\r" for headers), -1 if not here yet.
   // Redis finds it with strchr(), which also stops at a NUL byte: a line
   // with a NUL before its end never ends (until it is too long).
   private lineEnd(terminator: number): number {
@@ -338,28 +269,6 @@ export class RespParser {
     this.argvBytes += arg.length;
     this.bulkLen = -1;
     this.remaining--;
-  }
-
-  // One inline command line. undefined: no full line yet.
-  private readInline(): Buffer[] | undefined {
-    const { buf, pos } = this;
-    const nl = this.lineEnd(LF);
-    if (nl === -1 || nl - pos > PROTO_INLINE_MAX_SIZE) {
-      if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
-        throw new ProtocolError("Protocol error: too big inline request", "too big inline request");
-      }
-      return undefined;
-    }
-    const end = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
-    const argv = splitArgs(buf.subarray(pos, end));
-    if (argv === null) {
-      throw new ProtocolError(
-        "Protocol error: unbalanced quotes in request",
-        "unbalanced quotes in inline request",
-      );
-    }
-    this.advance(nl + 1);
-    return argv;
   }
 }
 
