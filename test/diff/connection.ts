@@ -22,7 +22,10 @@ const cases: DiffCase[] = [
     ],
   },
   { name: "QUIT", actions: [{ cmd: ["QUIT"] }] },
-  { name: "QUIT with a pipelined command after it", actions: [{ raw: "QUIT\r\nPING\r\n" }] },
+  {
+    name: "QUIT with a pipelined command after it",
+    actions: [{ raw: "*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n" }],
+  },
 ];
 
 export const family: Family = { name: "connection", since: 10, cases };

@@ -5,10 +5,12 @@ import type { DiffCase, Family } from "../src/redis-diff.ts";
 const cases: DiffCase[] = [
   {
     name: "inline commands",
+    since: 11,
     actions: [{ raw: "PING\r\nECHO hello\r\necho \"a b\\x41\" 'c d'\r\n" }],
   },
   {
     name: "inline with a bare \\n and blank lines",
+    since: 11,
     actions: [{ raw: "PING\n\r\n   \r\nPING x\n" }],
   },
   {
@@ -31,7 +33,7 @@ const cases: DiffCase[] = [
   { name: "a header line ends at \\r plus any byte", actions: [{ raw: "*1\rx$4\rxPING\r\n" }] },
   {
     name: "replies before a protocol error are sent, then it closes",
-    actions: [{ raw: "PING\r\n*1\r\n$x\r\n" }],
+    actions: [{ raw: "*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n" }],
   },
   { name: "invalid multibulk length", actions: [{ raw: "*abc\r\n" }] },
   { name: "multibulk length over INT_MAX", actions: [{ raw: "*2147483648\r\n" }] },
@@ -39,10 +41,15 @@ const cases: DiffCase[] = [
   { name: "bulk length over proto-max-bulk-len", actions: [{ raw: "*1\r\n$536870913\r\n" }] },
   { name: "expected $", actions: [{ raw: "*1\r\n:4\r\nPING\r\n" }] },
   { name: "expected $, got a newline", actions: [{ raw: "*1\r\n\n\r\n" }] },
-  { name: "unbalanced quotes", actions: [{ raw: 'ECHO "abc\r\n' }] },
-  { name: "closing quote not followed by a space", actions: [{ raw: "ECHO 'a'b\r\n" }] },
+  { name: "unbalanced quotes", since: 11, actions: [{ raw: 'ECHO "abc\r\n' }] },
+  {
+    name: "closing quote not followed by a space",
+    since: 11,
+    actions: [{ raw: "ECHO 'a'b\r\n" }],
+  },
   {
     name: "inline request over 64 KB",
+    since: 11,
     actions: [{ raw: "x".repeat(64 * 1024 + 1), sync: "close" }],
   },
   {

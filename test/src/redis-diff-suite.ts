@@ -1,6 +1,7 @@
 // redis-diff-suite.ts -- the differential test's body, for a range of steps.
 //
-// Each family in test/diff/ runs on every Redis step from its `since` on:
+// Each family in test/diff/ runs on every Redis step from its `since` on
+// (a case may name a later `since` of its own):
 // the same conversation goes to a private redis-server and to the step's
 // server, and the transcripts must be equal (after the normalisation a
 // documented exception asks for). A new family is a new file in test/diff/.
@@ -39,7 +40,7 @@ export async function diffSteps(first: number, last = Number.POSITIVE_INFINITY):
       const server = serverForAllTests(step.server);
       for (const family of families.filter((f) => f.since <= step.num)) {
         describe(family.name, () => {
-          for (const c of family.cases) {
+          for (const c of family.cases.filter((c) => (c.since ?? family.since) <= step.num)) {
             it(c.name, async () => {
               const norm = c.except?.normalize ?? ((t: string[]) => t);
               // Side by side: each server has its own connections, and a case

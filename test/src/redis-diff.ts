@@ -49,6 +49,8 @@ export type Action =
 
 export interface DiffCase {
   name: string;
+  /** The first step that has it, when later than its family's (the inline form: 11). */
+  since?: number;
   actions: Action[];
   /** A documented difference: why, and how both transcripts are normalised before comparing. */
   except?: { why: string; normalize: (transcript: string[]) => string[] };

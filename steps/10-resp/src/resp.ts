@@ -9,9 +9,7 @@
 // "*2" is an array of two elements, "$4" a bulk string of four bytes. The
 // parser reads a short header line, then takes exactly that many bytes
 // without looking at them: any byte may be inside (binary safe), and a
-// 10 MB value costs one copy, not a scan for newlines. People typing at
-// telnet or nc can still send a plain line ("PING\r\n"): the *inline*
-// form, split on spaces with quotes, as redis-cli splits what you type.
+// 10 MB value is never scanned for newlines.
 //
 // The parser is incremental: feed() it whatever the socket gave, then call
 // next() until it answers null (incomplete: wait for more bytes). It throws
@@ -19,7 +17,7 @@
 // then sends the error and closes that one connection. Where it stopped
 // is kept in its state, so a command split across a hundred reads is
 // parsed once, not a hundred times. The limits and the error texts are
-// Redis's (networking.c, processMultibulkBuffer and processInlineBuffer),
+// Redis's (networking.c, processMultibulkBuffer),
 // down to its quirks: the two bytes after a bulk are skipped unchecked,
 // and a header line ends at "\r" plus any one byte.
 //
@@ -31,16 +29,13 @@
 
 /* ============================ Parsing ===================================== */
 
-// Redis's PROTO_INLINE_MAX_SIZE: the longest inline command, and the
-// longest header line ("*123\r\n") we wait for before calling it garbage.
+// Redis's PROTO_INLINE_MAX_SIZE: the longest header line ("*123\r\n")
+// we wait for before calling it garbage.
 // Redis checks it after each 16 KB read, so a line a little longer may
 // pass there if its end comes in the same read; here a longer line is
 // refused even when its end is already in, whatever the reads were.
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
-// A bulk at least this long is read straight into a buffer of its own size:
-// each byte copied once, however many reads it takes to arrive.
-const BIG_BULK = 32 * 1024;
 
 export interface ParserLimits {
   maxBulkLen: number; // proto-max-bulk-len: 512 MB in Redis.
@@ -87,95 +82,13 @@ export function parseInteger(b: Buffer, start: number, end: number): number | nu
   return negative ? -n : n;
 }
 
-const isSpace = (c: number | undefined) =>
-  c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d;
-const isHex = (c: number | undefined) =>
-  c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));
-const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10);
-
-// Split an inline command line as Redis's sdssplitargs() does: words
-// separated by spaces; "double quotes" with \n \r \t \b \a \xHH escapes;
-// 'single quotes' with only \' ; a closing quote must end the word.
-// Returns null for unbalanced quotes.
-export function splitArgs(line: Buffer): Buffer[] | null {
-  const args: Buffer[] = [];
-  const n = line.length;
-  let p = 0;
-  while (true) {
-    while (p < n && isSpace(line[p])) p++;
-    if (p >= n) return args;
-    const cur: number[] = [];
-    let inq = false;
-    let insq = false;
-    let done = false;
-    while (!done) {
-      const c = line[p]; // undefined past the end: C's terminating NUL.
-      if (inq) {
-        if (c === 0x5c && line[p + 1] === 0x78 && isHex(line[p + 2]) && isHex(line[p + 3])) {
-          cur.push(hexValue(line[p + 2]!) * 16 + hexValue(line[p + 3]!));
-          p += 3;
-        } else if (c === 0x5c && p + 1 < n) {
-          p++;
-          const e = line[p]!;
-          const map: Record<number, number> = { 110: 10, 114: 13, 116: 9, 98: 8, 97: 7 };
-          cur.push(map[e] ?? e);
-        } else if (c === 0x22) {
-          if (p + 1 < n && !isSpace(line[p + 1])) return null;
-          done = true;
-        } else if (c === undefined) {
-          return null;
-        } else {
-          cur.push(c);
-        }
-      } else if (insq) {
-        if (c === 0x5c && line[p + 1] === 0x27) {
-          p++;
-          cur.push(0x27);
-        } else if (c === 0x27) {
-          if (p + 1 < n && !isSpace(line[p + 1])) return null;
-          done = true;
-        } else if (c === undefined) {
-          return null;
-        } else {
-          cur.push(c);
-        }
-      } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === undefined) {
-        done = true;
-      } else if (c === 0x22) {
-        inq = true;
-      } else if (c === 0x27) {
-        insq = true;
-      } else {
-        cur.push(c);
-      }
-      if (p < n) p++;
-    }
-    args.push(Buffer.from(cur));
-  }
-}
-
 // The parser's state between reads. `buf[pos..]` is input not consumed yet.
 // Inside a multibulk, `argv` holds the arguments already read and
-// `remaining` how many are still to come; inside a big bulk, `big` is the
-// buffer it is being copied into.
-// Big arguments the parser read into a buffer of their own (see
-// finishBig()), not into a read buffer shared with other arguments.
-const ownBuffers = new WeakSet<Buffer>();
-
-// What a command that stores an argument (SET's value) keeps. Most
-// arguments are views into a read buffer that the next read reuses, so
-// they are copied. A big one already has its own buffer: it is kept as
-// it is, as Redis keeps a big query buffer as the value itself, so a
-// 400 MB SET holds one copy of the value, not two (until a garbage
-// collection would have freed the first).
-export function keepArg(arg: Buffer): Buffer {
-  return ownBuffers.has(arg) ? arg : Buffer.from(arg);
-}
-
+// `remaining` how many are still to come.
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   // A buffer of our own that `buf` is the start of, with room to append:
-  // input trickling in (a 60 KB inline command one byte per read) is
+  // input trickling in (a 60 KB header line one byte per read) is
   // appended in place, the room doubling when full, instead of the whole
   // tail being copied on every read.
   private store: Buffer | null = null;
@@ -187,28 +100,18 @@ export class RespParser {
   private argv: Buffer[] = [];
   private argvBytes = 0;
   private bulkLen = -1; // Length of the bulk whose header was read; -1: none.
-  private big: Buffer | null = null;
-  private bigFilled = 0;
 
   constructor(private readonly limits: ParserLimits) {}
 
   // Bytes held for commands not complete yet: unparsed input plus the
   // arguments already taken out of it. What the query buffer limit counts.
   get buffered(): number {
-    return this.buf.length - this.pos + this.argvBytes + (this.big?.length ?? 0);
+    return this.buf.length - this.pos + this.argvBytes;
   }
 
-  // Hand the parser the bytes of one read. A big bulk in progress takes
-  // them straight into its own buffer; a read that starts a command is
-  // used as it is (no copy); otherwise the bytes join the unparsed tail.
+  // Hand the parser the bytes of one read. A read that starts a command
+  // is used as it is (no copy); otherwise the bytes join the unparsed tail.
   feed(chunk: Buffer): void {
-    if (this.big !== null) {
-      const n = Math.min(chunk.length, this.big.length - this.bigFilled);
-      chunk.copy(this.big, this.bigFilled, 0, n);
-      this.bigFilled += n;
-      chunk = chunk.subarray(n);
-      if (chunk.length === 0) return;
-    }
     const { buf, store } = this;
     if (this.pos >= buf.length) {
       this.buf = chunk;
@@ -241,18 +144,16 @@ export class RespParser {
   // after the command ran (a stored value) must copy it.
   next(): Buffer[] | null {
     while (true) {
-      if (this.big !== null) {
-        if (!this.finishBig()) return null;
-      } else if (this.remaining === 0) {
+      if (this.remaining === 0) {
         if (this.pos >= this.buf.length) return this.reset();
-        if (this.buf[this.pos] === 0x2a) {
-          if (!this.readMultibulkHeader()) return null;
-        } else {
-          const argv = this.readInline();
-          if (argv === undefined) return null;
-          if (argv.length > 0) return argv;
-          continue; // An empty line: nothing to run.
+        if (this.buf[this.pos] !== 0x2a) {
+          // Redis would read this as an inline command, a plain line like
+          // "PING\r\n" typed at nc; here a request must be a multibulk.
+          // Naive on purpose: no inline form. Step 11 fixes this.
+          const got = String.fromCharCode(this.buf[this.pos]!);
+          throw new ProtocolError(`Protocol error: expected '*', got '${got}'`, "not a multibulk");
         }
+        if (!this.readMultibulkHeader()) return null;
       } else if (!this.readBulk()) {
         return null;
       }
@@ -276,7 +177,7 @@ export class RespParser {
   }
 
   // Where the line starting at `pos` ends: the index of its `terminator`
-  // ("\r" for headers, "\n" for inline commands), -1 if not here yet.
+  // ("\r" for headers), -1 if not here yet.
   // Redis finds it with strchr(), which also stops at a NUL byte: a line
   // with a NUL before its end never ends (until it is too long).
   private lineEnd(terminator: number): number {
@@ -354,18 +255,6 @@ export class RespParser {
       }
       this.advance(cr + 2);
       this.bulkLen = len;
-      const have = this.buf.length - this.pos;
-      if (len >= BIG_BULK && have < len + 2) {
-        // Copy what is here into a buffer of the final size; feed() will
-        // copy the rest in as it arrives.
-        this.big = Buffer.allocUnsafe(len + 2);
-        this.buf.copy(this.big, 0, this.pos);
-        this.bigFilled = have;
-        this.buf = Buffer.alloc(0);
-        this.store = null;
-        this.pos = 0;
-        return this.finishBig();
-      }
     }
     const len = this.bulkLen;
     if (this.buf.length - this.pos < len + 2) return false;
@@ -375,119 +264,49 @@ export class RespParser {
     return true;
   }
 
-  private finishBig(): boolean {
-    const big = this.big!;
-    if (this.bigFilled < big.length) return false;
-    this.big = null; // The parser lets go of it: the argument is all that holds it now.
-    const arg = big.subarray(0, big.length - 2);
-    ownBuffers.add(arg);
-    this.pushArg(arg);
-    return true;
-  }
-
   private pushArg(arg: Buffer): void {
     this.argv.push(arg);
     this.argvBytes += arg.length;
     this.bulkLen = -1;
     this.remaining--;
   }
-
-  // One inline command line. undefined: no full line yet.
-  private readInline(): Buffer[] | undefined {
-    const { buf, pos } = this;
-    const nl = this.lineEnd(LF);
-    if (nl === -1 || nl - pos > PROTO_INLINE_MAX_SIZE) {
-      if (buf.length - pos > PROTO_INLINE_MAX_SIZE) {
-        throw new ProtocolError("Protocol error: too big inline request", "too big inline request");
-      }
-      return undefined;
-    }
-    const end = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
-    const argv = splitArgs(buf.subarray(pos, end));
-    if (argv === null) {
-      throw new ProtocolError(
-        "Protocol error: unbalanced quotes in request",
-        "unbalanced quotes in inline request",
-      );
-    }
-    this.advance(nl + 1);
-    return argv;
-  }
 }
 
 /* ============================ Replies =====================================
- * Replies are appended to a 16 KB slab, as Redis appends to each client's
- * 16 KB c->buf: a small reply costs a few bytes copied, no allocation. At
- * the end of the loop iteration take() hands the bytes written since the
- * last take() to the socket as a view of the slab; the next replies go
- * after them, so the view is never overwritten. Big payloads (a 10 MB
- * bulk) are not copied at all: they are queued as chunks of their own.
+ * Each reply is encoded into a Buffer of its own and queued on the client's
+ * writer. At the end of the loop iteration take() hands the whole queue to
+ * the socket, which writes it with one writev().
+ * Naive on purpose: a Buffer allocated per reply, and a big value copied
+ * into its reply. Step 26 fixes this.
  * ======================================================================== */
 
-const SLAB_BYTES = 16 * 1024;
-const BIG_REPLY = 4 * 1024;
 const CRLF = Buffer.from("\r\n");
 
 const NULL_BULK = Buffer.from("$-1\r\n");
 
 export class ReplyWriter {
-  // Bytes waiting to be written (queued chunks plus the slab's unsent part).
-  pending = 0;
+  pending = 0; // Bytes queued, not yet handed to take().
   private chunks: Buffer[] = [];
-  private slab: Buffer | null = null;
-  private start = 0; // The slab's first byte not yet handed to take().
-  private pos = 0; // Where the next reply byte goes.
 
   // `wake` is called when the writer goes from empty to not empty: the
   // server then adds the client to the ones to flush this iteration.
   constructor(private readonly wake: () => void) {}
 
-  // Make room for `n` more bytes in the slab.
-  private room(n: number): Buffer {
-    let slab = this.slab;
-    if (slab === null || this.pos + n > slab.length) {
-      this.seal();
-      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
-      this.slab = slab;
-      this.start = 0;
-      this.pos = 0;
-    }
-    if (this.pending === 0) this.wake();
-    this.pending += n;
-    return slab;
-  }
-
-  // Move the slab's unsent bytes to the chunk queue.
-  private seal(): void {
-    if (this.slab !== null && this.pos > this.start) {
-      this.chunks.push(this.slab.subarray(this.start, this.pos));
-      this.start = this.pos;
-    }
-  }
-
-  // Append ASCII text (headers, simple strings, numbers).
-  private ascii(s: string): void {
-    const slab = this.room(s.length);
-    this.pos += slab.write(s, this.pos, "latin1");
-  }
-
-  // Append bytes already in RESP form: a prebuilt reply (+PONG), or the
-  // payload of a big bulk. Big ones are queued, not copied.
+  // Queue bytes already in RESP form: a reply built below, or a prebuilt
+  // one (+PONG). Nothing copies them, so they must not change later.
   raw(b: Buffer): void {
-    if (b.length >= BIG_REPLY) {
-      this.seal();
-      if (this.pending === 0) this.wake();
-      this.chunks.push(b);
-      this.pending += b.length;
-      return;
-    }
-    const slab = this.room(b.length);
-    this.pos += b.copy(slab, this.pos);
+    if (this.pending === 0) this.wake();
+    this.chunks.push(b);
+    this.pending += b.length;
   }
 
-  // Everything written since the last take(), in order, for the socket.
+  // Queue ASCII text (headers, simple strings, numbers).
+  private ascii(s: string): void {
+    this.raw(Buffer.from(s, "latin1"));
+  }
+
+  // Everything queued since the last take(), in order, for the socket.
   take(): Buffer[] {
-    this.seal();
     const out = this.chunks;
     this.chunks = [];
     this.pending = 0;
@@ -516,22 +335,11 @@ export class ReplyWriter {
     this.ascii(`:${n}\r\n`);
   }
 
+  // Header, payload and CRLF in one Buffer: the payload is copied, so an
+  // argument (a view into a read buffer) may be sent back as it is.
   bulk(b: Buffer | string): void {
     if (typeof b === "string") b = Buffer.from(b);
-    if (b.length >= BIG_REPLY) {
-      this.ascii(`$${b.length}\r\n`);
-      this.raw(b);
-      this.raw(CRLF);
-      return;
-    }
-    const header = `$${b.length}\r\n`;
-    const slab = this.room(header.length + b.length + 2);
-    let p = this.pos;
-    p += slab.write(header, p, "latin1");
-    p += b.copy(slab, p);
-    slab[p++] = 0x0d;
-    slab[p++] = 0x0a;
-    this.pos = p;
+    this.raw(Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, CRLF]));
   }
 
   // "$-1": a missing value.

@@ -24,10 +24,10 @@ for (const step of corpusSteps(10)) {
 
     describe("server", () => {
       it("a client that ends its input still gets every reply, then is closed", async () => {
-        // `printf 'PING\r\nECHO hi\r\n' | nc -N`: the FIN comes with the
+        // A client at the end of a pipe (`nc -N`): the FIN comes with the
         // commands, and the replies must not be lost to it.
         const c = await connect();
-        c.socket.end(`${resp("PING")}ECHO hi\r\n`);
+        c.socket.end(`${resp("PING")}${resp("ECHO", "hi")}`);
         await c.closed;
         expect(c.received().toString()).toBe("+PONG\r\n$2\r\nhi\r\n");
         await server().waitForLog(/client \d+ (dropped|closed).*closed by peer/);

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 // Since step 10: runs against step 10 and every later step of its track.
 for (const step of corpusSteps(10)) {
   describe(step.name, async () => {
-    const { ProtocolError, ReplyWriter, RespParser, splitArgs } = (await import(
+    const { ProtocolError, ReplyWriter, RespParser } = (await import(
       `${step.dir}src/resp.ts`
     )) as typeof import("../src/resp.ts");
     const LIMITS = { maxBulkLen: 512 * 1024 * 1024 };
@@ -45,9 +45,9 @@ for (const step of corpusSteps(10)) {
     }
 
     describe("RESP parser", () => {
-      it("parses multibulk and inline commands, pipelined", () => {
-        const input = b("*2\r\n$4\r\nECHO\r\n$5\r\nhi\nyo\r\nPING\r\n  ECHO  \"a b\" 'c'\r\n");
-        expect(parseAll([input])).toEqual([["ECHO", "hi\nyo"], ["PING"], ["ECHO", "a b", "c"]]);
+      it("parses multibulk commands, pipelined", () => {
+        const input = b("*2\r\n$4\r\nECHO\r\n$5\r\nhi\nyo\r\n*1\r\n$4\r\nPING\r\n");
+        expect(parseAll([input])).toEqual([["ECHO", "hi\nyo"], ["PING"]]);
       });
 
       it("is binary safe: any byte in a bulk", () => {
@@ -57,9 +57,18 @@ for (const step of corpusSteps(10)) {
         expect(p.next()?.[1]?.equals(all)).toBe(true);
       });
 
-      it("skips empty commands: *0, *-1 and blank lines", () => {
-        expect(parseAll([b("*0\r\n*-1\r\n\r\n   \r\nPING\r\n")])).toEqual([["PING"]]);
+      it("skips empty commands: *0 and *-1", () => {
+        expect(parseAll([b("*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n")])).toEqual([["PING"]]);
       });
+
+      // Step 11 reads such a request as an inline command, as Redis does.
+      if (step.num < 11) {
+        it("refuses a request that does not start with '*'", () => {
+          expect(parseAll([b("PING\r\n")])).toEqual([
+            ["ERR Protocol error: expected '*', got 'P'"],
+          ]);
+        });
+      }
 
       it("tells incomplete from invalid", () => {
         expect(parseAll([b("*2\r\n$4\r\nECHO\r\n$5\r\nhi")])).toEqual([]);
@@ -73,15 +82,10 @@ for (const step of corpusSteps(10)) {
         ["*1\r\n$536870913\r\n", "invalid bulk length"],
         ["*1\r\nPING\r\n", "expected '$', got 'P'"],
         ["*1\r\n\r\n\r\n", "expected '$', got ' '"],
-        ['"unbalanced\r\n', "unbalanced quotes in request"],
-        ['"a"b\r\n', "unbalanced quotes in request"],
         ["*1\r\n$<70000 digits>", "too big bulk count string"],
         ["*<70000 digits>", "too big mbulk count string"],
-        ["<70000 x>", "too big inline request"],
       ])("rejects %j with Redis's text", (shown, msg) => {
-        const input = shown
-          .replace("<70000 digits>", "1".repeat(70000))
-          .replace("<70000 x>", "x".repeat(70000));
+        const input = shown.replace("<70000 digits>", "1".repeat(70000));
         expect(parseAll([b(input)])).toEqual([[`ERR Protocol error: ${msg}`]]);
       });
 
@@ -91,7 +95,7 @@ for (const step of corpusSteps(10)) {
         ]);
       });
 
-      it("copies a 10 MB value once, however it is split", () => {
+      it("parses a 10 MB value split in 1 KB reads in linear time", () => {
         const value = Buffer.alloc(10 * 1024 * 1024, 0x61);
         const wire = encode([b("SET"), b("k"), value]);
         const p = new RespParser(LIMITS);
@@ -108,7 +112,7 @@ for (const step of corpusSteps(10)) {
       });
 
       it("a command trickling in one byte per read costs linear copying", () => {
-        const line = b(`ECHO ${"y".repeat(60 * 1024)}\r\n`);
+        const line = encode([b("ECHO"), b("y".repeat(60 * 1024))]);
         const p = new RespParser(LIMITS);
         const start = performance.now();
         let argv: Buffer[] | null = null;
@@ -120,40 +124,19 @@ for (const step of corpusSteps(10)) {
         // Copying the whole tail on each read would move ~1.9 GB.
         expect(performance.now() - start).toBeLessThan(2000);
       });
-
-      it("splits inline arguments as redis-cli does", () => {
-        const args = splitArgs(b(`set "a\\x41\\n" 'it\\'s'`))?.map((a) => a.toString("latin1"));
-        expect(args).toEqual(["set", "aA\n", "it's"]);
-      });
     });
 
     describe("RESP parser properties", () => {
       const arg = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
       const command = fc.array(arg, { minLength: 1, maxLength: 5 });
-      const inline = fc
-        .array(fc.stringMatching(/^[a-zA-Z0-9]{1,8}$/), { minLength: 1, maxLength: 4 })
-        .map((words) => words.map((w) => b(w)));
 
       it("any split of a valid stream yields the same commands", () => {
         fc.assert(
           fc.property(
-            fc.array(
-              fc.oneof(
-                command.map((c) => ({ c, inline: false })),
-                inline.map((c) => ({ c, inline: true })),
-              ),
-              {
-                minLength: 1,
-                maxLength: 8,
-              },
-            ),
+            fc.array(command, { minLength: 1, maxLength: 8 }),
             fc.array(fc.nat(), { maxLength: 10 }),
             (cmds, cuts) => {
-              const wire = Buffer.concat(
-                cmds.map(({ c, inline }) =>
-                  inline ? b(`${c.map((a) => a.toString("latin1")).join(" ")}\r\n`) : encode(c),
-                ),
-              );
+              const wire = Buffer.concat(cmds.map(encode));
               const points = [...new Set(cuts.map((n) => n % (wire.length + 1)))].sort(
                 (x, y) => x - y,
               );
@@ -164,7 +147,7 @@ for (const step of corpusSteps(10)) {
                 last = p;
               }
               chunks.push(wire.subarray(last));
-              const expected = cmds.map(({ c }) => c.map((a) => a.toString("latin1")));
+              const expected = cmds.map((c) => c.map((a) => a.toString("latin1")));
               expect(parseAll(chunks)).toEqual(expected);
               expect(parseAll([wire])).toEqual(expected);
               // And byte by byte.
@@ -185,9 +168,8 @@ for (const step of corpusSteps(10)) {
                 p.feed(Buffer.from(chunk));
                 fed += chunk.length;
                 while (p.next() !== null) {}
-                // What it holds is never more than what it was given, plus
-                // the one bulk it is allowed to preallocate.
-                expect(p.buffered).toBeLessThanOrEqual(fed + 1002);
+                // What it holds is never more than what it was given.
+                expect(p.buffered).toBeLessThanOrEqual(fed);
               }
             } catch (err) {
               expect(err).toBeInstanceOf(ProtocolError);

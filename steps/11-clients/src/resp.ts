@@ -9,8 +9,8 @@
 // "*2" is an array of two elements, "$4" a bulk string of four bytes. The
 // parser reads a short header line, then takes exactly that many bytes
 // without looking at them: any byte may be inside (binary safe), and a
-// 10 MB value costs one copy, not a scan for newlines. People typing at
-// telnet or nc can still send a plain line ("PING\r\n"): the *inline*
+// 10 MB value is never scanned for newlines. People typing at
+// telnet or nc may also send a plain line ("PING\r\n"): the *inline*
 // form, split on spaces with quotes, as redis-cli splits what you type.
 //
 // The parser is incremental: feed() it whatever the socket gave, then call
@@ -37,9 +37,6 @@
 // refused even when its end is already in, whatever the reads were.
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
-// A bulk at least this long is read straight into a buffer of its own size:
-// each byte copied once, however many reads it takes to arrive.
-const BIG_BULK = 32 * 1024;
 
 export interface ParserLimits {
   maxBulkLen: number; // proto-max-bulk-len: 512 MB in Redis.
@@ -155,22 +152,7 @@ export function splitArgs(line: Buffer): Buffer[] | null {
 
 // The parser's state between reads. `buf[pos..]` is input not consumed yet.
 // Inside a multibulk, `argv` holds the arguments already read and
-// `remaining` how many are still to come; inside a big bulk, `big` is the
-// buffer it is being copied into.
-// Big arguments the parser read into a buffer of their own (see
-// finishBig()), not into a read buffer shared with other arguments.
-const ownBuffers = new WeakSet<Buffer>();
-
-// What a command that stores an argument (SET's value) keeps. Most
-// arguments are views into a read buffer that the next read reuses, so
-// they are copied. A big one already has its own buffer: it is kept as
-// it is, as Redis keeps a big query buffer as the value itself, so a
-// 400 MB SET holds one copy of the value, not two (until a garbage
-// collection would have freed the first).
-export function keepArg(arg: Buffer): Buffer {
-  return ownBuffers.has(arg) ? arg : Buffer.from(arg);
-}
-
+// `remaining` how many are still to come.
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   // A buffer of our own that `buf` is the start of, with room to append:
@@ -186,28 +168,18 @@ export class RespParser {
   private argv: Buffer[] = [];
   private argvBytes = 0;
   private bulkLen = -1; // Length of the bulk whose header was read; -1: none.
-  private big: Buffer | null = null;
-  private bigFilled = 0;
 
   constructor(private readonly limits: ParserLimits) {}
 
   // Bytes held for commands not complete yet: unparsed input plus the
   // arguments already taken out of it. What the query buffer limit counts.
   get buffered(): number {
-    return this.buf.length - this.pos + this.argvBytes + (this.big?.length ?? 0);
+    return this.buf.length - this.pos + this.argvBytes;
   }
 
-  // Hand the parser the bytes of one read. A big bulk in progress takes
-  // them straight into its own buffer; a read that starts a command is
-  // used as it is (no copy); otherwise the bytes join the unparsed tail.
+  // Hand the parser the bytes of one read. A read that starts a command
+  // is used as it is (no copy); otherwise the bytes join the unparsed tail.
   feed(chunk: Buffer): void {
-    if (this.big !== null) {
-      const n = Math.min(chunk.length, this.big.length - this.bigFilled);
-      chunk.copy(this.big, this.bigFilled, 0, n);
-      this.bigFilled += n;
-      chunk = chunk.subarray(n);
-      if (chunk.length === 0) return;
-    }
     const { buf, store } = this;
     if (this.pos >= buf.length) {
       this.buf = chunk;
@@ -240,9 +212,7 @@ export class RespParser {
   // after the command ran (a stored value) must copy it.
   next(): Buffer[] | null {
     while (true) {
-      if (this.big !== null) {
-        if (!this.finishBig()) return null;
-      } else if (this.remaining === 0) {
+      if (this.remaining === 0) {
         if (this.pos >= this.buf.length) return this.reset();
         if (this.buf[this.pos] === 0x2a) {
           if (!this.readMultibulkHeader()) return null;
@@ -353,34 +323,12 @@ export class RespParser {
       }
       this.advance(cr + 2);
       this.bulkLen = len;
-      const have = this.buf.length - this.pos;
-      if (len >= BIG_BULK && have < len + 2) {
-        // Copy what is here into a buffer of the final size; feed() will
-        // copy the rest in as it arrives.
-        this.big = Buffer.allocUnsafe(len + 2);
-        this.buf.copy(this.big, 0, this.pos);
-        this.bigFilled = have;
-        this.buf = Buffer.alloc(0);
-        this.store = null;
-        this.pos = 0;
-        return this.finishBig();
-      }
     }
     const len = this.bulkLen;
     if (this.buf.length - this.pos < len + 2) return false;
     // Redis skips the two bytes after the data without checking them.
     this.pushArg(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len + 2;
-    return true;
-  }
-
-  private finishBig(): boolean {
-    const big = this.big!;
-    if (this.bigFilled < big.length) return false;
-    this.big = null; // The parser lets go of it: the argument is all that holds it now.
-    const arg = big.subarray(0, big.length - 2);
-    ownBuffers.add(arg);
-    this.pushArg(arg);
     return true;
   }
 
@@ -415,16 +363,13 @@ export class RespParser {
 }
 
 /* ============================ Replies =====================================
- * Replies are appended to a 16 KB slab, as Redis appends to each client's
- * 16 KB c->buf: a small reply costs a few bytes copied, no allocation. At
- * the end of the loop iteration take() hands the bytes written since the
- * last take() to the socket as a view of the slab; the next replies go
- * after them, so the view is never overwritten. Big payloads (a 10 MB
- * bulk) are not copied at all: they are queued as chunks of their own.
+ * Each reply is encoded into a Buffer of its own and queued on the client's
+ * writer. At the end of the loop iteration take() hands the whole queue to
+ * the socket, which writes it with one writev().
+ * Naive on purpose: a Buffer allocated per reply, and a big value copied
+ * into its reply. Step 26 fixes this.
  * ======================================================================== */
 
-const SLAB_BYTES = 16 * 1024;
-const BIG_REPLY = 4 * 1024;
 const CRLF = Buffer.from("\r\n");
 
 export type Proto = 2 | 3;
@@ -435,63 +380,29 @@ const NULL_ARRAY: Record<Proto, Buffer> = { 2: Buffer.from("*-1\r\n"), 3: Buffer
 
 export class ReplyWriter {
   proto: Proto = 2;
-  // Bytes waiting to be written (queued chunks plus the slab's unsent part).
-  pending = 0;
+  pending = 0; // Bytes queued, not yet handed to take().
   private chunks: Buffer[] = [];
-  private slab: Buffer | null = null;
-  private start = 0; // The slab's first byte not yet handed to take().
-  private pos = 0; // Where the next reply byte goes.
 
   // `wake` is called when the writer goes from empty to not empty: the
   // server then adds the client to the ones to flush this iteration.
   constructor(private readonly wake: () => void) {}
 
-  // Make room for `n` more bytes in the slab.
-  private room(n: number): Buffer {
-    let slab = this.slab;
-    if (slab === null || this.pos + n > slab.length) {
-      this.seal();
-      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
-      this.slab = slab;
-      this.start = 0;
-      this.pos = 0;
-    }
-    if (this.pending === 0) this.wake();
-    this.pending += n;
-    return slab;
-  }
-
-  // Move the slab's unsent bytes to the chunk queue.
-  private seal(): void {
-    if (this.slab !== null && this.pos > this.start) {
-      this.chunks.push(this.slab.subarray(this.start, this.pos));
-      this.start = this.pos;
-    }
-  }
-
-  // Append ASCII text (headers, simple strings, numbers).
-  private ascii(s: string): void {
-    const slab = this.room(s.length);
-    this.pos += slab.write(s, this.pos, "latin1");
-  }
-
-  // Append bytes already in RESP form: a prebuilt reply or a frame shared
-  // by many clients (a MONITOR line). Big ones are queued, not copied.
+  // Queue bytes already in RESP form: a reply built below, a prebuilt one,
+  // or a frame shared by many clients (a MONITOR line). Nothing copies
+  // them, so they must not change later.
   raw(b: Buffer): void {
-    if (b.length >= BIG_REPLY) {
-      this.seal();
-      if (this.pending === 0) this.wake();
-      this.chunks.push(b);
-      this.pending += b.length;
-      return;
-    }
-    const slab = this.room(b.length);
-    this.pos += b.copy(slab, this.pos);
+    if (this.pending === 0) this.wake();
+    this.chunks.push(b);
+    this.pending += b.length;
   }
 
-  // Everything written since the last take(), in order, for the socket.
+  // Queue ASCII text (headers, simple strings, numbers).
+  private ascii(s: string): void {
+    this.raw(Buffer.from(s, "latin1"));
+  }
+
+  // Everything queued since the last take(), in order, for the socket.
   take(): Buffer[] {
-    this.seal();
     const out = this.chunks;
     this.chunks = [];
     this.pending = 0;
@@ -520,22 +431,11 @@ export class ReplyWriter {
     this.ascii(`:${n}\r\n`);
   }
 
+  // Header, payload and CRLF in one Buffer: the payload is copied, so an
+  // argument (a view into a read buffer) may be sent back as it is.
   bulk(b: Buffer | string): void {
     if (typeof b === "string") b = Buffer.from(b);
-    if (b.length >= BIG_REPLY) {
-      this.ascii(`$${b.length}\r\n`);
-      this.raw(b);
-      this.raw(CRLF);
-      return;
-    }
-    const header = `$${b.length}\r\n`;
-    const slab = this.room(header.length + b.length + 2);
-    let p = this.pos;
-    p += slab.write(header, p, "latin1");
-    p += b.copy(slab, p);
-    slab[p++] = 0x0d;
-    slab[p++] = 0x0a;
-    this.pos = p;
+    this.raw(Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, CRLF]));
   }
 
   // RESP2's "$-1" (a missing value), RESP3's "_".
@@ -584,8 +484,6 @@ export class ReplyWriter {
       return;
     }
     const b = Buffer.from(text);
-    this.ascii(`=${b.length + 4}\r\n${format}:`);
-    this.raw(b);
-    this.raw(CRLF);
+    this.raw(Buffer.concat([Buffer.from(`=${b.length + 4}\r\n${format}:`), b, CRLF]));
   }
 }

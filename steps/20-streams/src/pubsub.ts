@@ -11,7 +11,7 @@
 // PUBLISH delivers to the channel's subscribers, then to every subscriber
 // of every pattern that matches the channel (one message per matching
 // pattern, as Redis does). The message frame is built once per protocol and
-// copied into each subscriber's output buffer. A subscriber that does not
+// queued, the same Buffer, for each subscriber. A subscriber that does not
 // read sees its buffer grow; past the pub/sub output limits it is dropped
 // (Redis's client-output-buffer-limit pubsub: over the hard limit at once,
 // over the soft limit if it stays there too long), and nobody else waits.

@@ -10,7 +10,7 @@
 // parser reads a short header line, then takes exactly that many bytes
 // without looking at them: any byte may be inside (binary safe), and a
 // 10 MB value costs one copy, not a scan for newlines. People typing at
-// telnet or nc can still send a plain line ("PING\r\n"): the *inline*
+// telnet or nc may also send a plain line ("PING\r\n"): the *inline*
 // form, split on spaces with quotes, as redis-cli splits what you type.
 //
 // The parser is incremental: feed() it whatever the socket gave, then call
