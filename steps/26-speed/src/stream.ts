@@ -13,29 +13,33 @@
 // numbers are exact only up to 2^53, so 18446744073709551615-0 would
 // silently become ...616: IDs here are pairs of BigInts, compared exactly.
 //
-// The entries live in one array in ID order, with a `head` offset: appending
-// is a push (O(1)), finding an ID is a binary search (O(log n)), and
-// trimming old entries moves `head` forward instead of shifting the array.
-// XDEL in the middle leaves a tombstone (the entry stays, marked deleted,
-// so the array stays sorted and searchable); when tombstones and the dead
-// prefix outnumber the live entries, one pass compacts the array, which
-// keeps every operation amortized O(1) or O(log n).
+// Step 26: the entries live as Redis keeps them, packed into nodes of up
+// to 100 entries, each node one Buffer (see "Nodes" below), the nodes in an
+// array in ID order. Appending writes a few bytes at the end of the last
+// node (O(1)); finding an ID is a binary search over the nodes, then a
+// walk along one node's bytes (O(log n) plus at most 100 entries);
+// trimming drops whole nodes from the front. XDEL flags the entry inside
+// its node, and a node goes when its last live entry does, so there are
+// no tombstones to compact.
 //
 // What Redis does (src/t_stream.c, src/stream.h): a radix tree keyed by
 // 128-bit big-endian IDs whose leaves are listpacks, compact blobs of up to
 // 100 entries (stream-node-max-entries) or 4 KB (stream-node-max-bytes),
 // with IDs and repeated field names delta-encoded against each node's first
-// entry. It saves a lot of memory; deleted entries are flagged inside their
-// listpack, and a node goes away when its last live entry does.
+// entry. Deleted entries are flagged inside their listpack, and a node goes
+// away when its last live entry does. Our nodes are those listpacks, minus
+// the field names' compression; a sorted array does the radix tree's job,
+// since nodes are only ever added at the end (and removing one from the
+// middle, when XDEL empties it, moves 8 bytes a node).
 //
 // Approximate trimming (MAXLEN ~ / MINID ~) is defined by those nodes:
 // Redis only drops whole nodes from the head, so it may keep more entries
-// than asked. To answer XLEN exactly as Redis does, we remember which
-// "node" each entry would sit in: a node closes when it has held 100
-// entries (live plus deleted), and disappears when its last live entry is
-// deleted. One difference remains, documented rather than emulated: Redis
-// also closes a node at 4096 bytes, so with entries larger than about 40
-// bytes its nodes are smaller and `~` trims more finely than ours.
+// than asked. To answer XLEN exactly as Redis does, our nodes close as its
+// do: when they have held 100 entries (live plus deleted); and they
+// disappear when their last live entry is deleted. One difference remains,
+// documented rather than emulated: Redis also closes a node at 4096 bytes,
+// so with entries larger than about 40 bytes its nodes are smaller and `~`
+// trims more finely than ours.
 //
 // Everything here is pure: no keys, no replies. Errors are thrown as
 // StreamError carrying the exact error line Redis sends; "nothing there"
@@ -718,8 +722,11 @@ export class Stream {
   // entry may have been deleted.
   lastEntryId(): StreamId | undefined {
     for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i]!;
+      const last = new Cursor(node, node.lastAt);
+      if (last.next() && !last.deleted) return last.id(); // Usually: no walk.
       let id: StreamId | undefined;
-      for (const c = new Cursor(this.nodes[i]!); c.next(); ) if (!c.deleted) id = c.id();
+      for (const c = new Cursor(node); c.next(); ) if (!c.deleted) id = c.id();
       if (id) return id;
     }
     return undefined;
