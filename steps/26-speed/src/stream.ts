@@ -261,10 +261,11 @@ export interface StreamEntry {
 
 /* ================================ Nodes ================================
  * Step 26: entries are packed into nodes, as Redis packs them into
- * listpacks. An entry used to be a slot object with two BigInts and its
- * fields in a string: over 150 bytes for `XADD s * f v`, whose data is 2
- * bytes. Now a node of up to 100 entries (stream-node-max-entries) is one
- * object holding one Buffer, and an entry is a few bytes inside it:
+ * listpacks. Up to step 25 an entry was an object, an ID object with two
+ * BigInts, an array and a Buffer per field: 400 bytes for `XADD s * f v`,
+ * whose data is 2 bytes. Now a node of up to 100 entries
+ * (stream-node-max-entries) is one object holding one Buffer, and an
+ * entry is a few bytes inside it:
  *
  *   flags  ms - node.ms  seq  count  len field  len value ...
  *
@@ -275,15 +276,17 @@ export interface StreamEntry {
  * the entry in place, as Redis does; the node goes when its last live
  * entry goes), WIDE (an ID whose numbers do not fit a double exactly is
  * written as two 8-byte integers, so u64 IDs stay exact) and BIG (an
- * entry of 4 KB or more keeps its Buffers in node.big, uncopied). `f v`
- * is 7 bytes.
+ * entry of 4 KB or more keeps Buffers of its own, in node.big). `f v`
+ * is 8 bytes.
  *
- * The tail node's Buffer grows by doubling while XADD appends to it, and
- * is copied to its exact size when the node is full. Finding an ID is a
+ * The open node writes into the stream's tail buffer, which grows by
+ * doubling and is reused by each node in turn: a full node is copied out
+ * to a Buffer of its exact size, and leaves no garbage. Finding an ID is a
  * binary search over the sorted array of nodes, then a walk along one
  * node's bytes (a Cursor), which is also how Redis reads a listpack.
- * Readers get IDs as BigInts and fields as views of the node's Buffer:
- * bytes of an entry are never written again, only its flags.
+ * Readers get IDs as BigInts and fields as views of the node's Buffer
+ * (of a copy while the node is open): an entry's bytes are never written
+ * again, only its flags.
  * ======================================================================== */
 
 const DELETED = 1;
