@@ -27,10 +27,10 @@
 // 100 entries (stream-node-max-entries) or 4 KB (stream-node-max-bytes),
 // with IDs and repeated field names delta-encoded against each node's first
 // entry. Deleted entries are flagged inside their listpack, and a node goes
-// away when its last live entry does. Our nodes are those listpacks, minus
-// the field names' compression; a sorted array does the radix tree's job,
-// since nodes are only ever added at the end (and removing one from the
-// middle, when XDEL empties it, moves 8 bytes a node).
+// away when its last live entry does. Our nodes are those listpacks, IDs
+// and field names compressed the same way; a sorted array does the radix
+// tree's job, since nodes are only ever added at the end (and removing one
+// from the middle, when XDEL empties it, moves 8 bytes a node).
 //
 // Approximate trimming (MAXLEN ~ / MINID ~) is defined by those nodes:
 // Redis only drops whole nodes from the head, so it may keep more entries
@@ -275,9 +275,11 @@ export interface StreamEntry {
  * as it is, usually one or two. The flags byte says DELETED (XDEL marks
  * the entry in place, as Redis does; the node goes when its last live
  * entry goes), WIDE (an ID whose numbers do not fit a double exactly is
- * written as two 8-byte integers, so u64 IDs stay exact) and BIG (an
- * entry of 4 KB or more keeps Buffers of its own, in node.big). `f v`
- * is 8 bytes.
+ * written as two 8-byte integers, so u64 IDs stay exact), BIG (an entry
+ * of 4 KB or more keeps Buffers of its own, in node.big) and SAME (its
+ * field names are those of the node's first entry, as a stream's entries
+ * mostly are: only its values are written, Redis's SAMEFIELDS). `f v` is
+ * 8 bytes as a node's first entry, 5 after it.
  *
  * The open node writes into the stream's tail buffer, which grows by
  * doubling and is reused by each node in turn: a full node is copied out
@@ -292,6 +294,7 @@ export interface StreamEntry {
 const DELETED = 1;
 const WIDE = 2;
 const BIG = 4;
+const SAME = 8; // the first entry's field names: only the values are stored
 const BIG_ENTRY = 4096; // bytes of fields from which an entry is BIG
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -301,6 +304,7 @@ class Node {
   live = 0; // entries not deleted
   total = 0; // entries ever appended to it, deleted ones included
   lastAt = 0; // where its last entry (deleted or not) starts
+  names = 0; // how many fields its first entry has (0 if BIG): SAME entries have as many
   big: (readonly Buffer[])[] | undefined; // the fields of its BIG entries
 
   // Its first entry's ID, which every other entry is stored against.
@@ -321,10 +325,11 @@ class Node {
     // An upper bound: a varint of a double's integer is at most 8 bytes,
     // and a field length under 4 KB at most 2.
     this.reserve(1 + 16 + 5 + (big ? 0 : bytes + 2 * fields.length));
+    const same = !big && this.total > 0 && this.sameNames(fields);
     const buf = this.buf;
     let p = this.used;
     this.lastAt = p;
-    buf[p++] = (wide ? WIDE : 0) | (big ? BIG : 0);
+    buf[p++] = (wide ? WIDE : 0) | (big ? BIG : 0) | (same ? SAME : 0);
     if (wide) {
       buf.writeBigUInt64BE(id.ms, p);
       buf.writeBigUInt64BE(id.seq, p + 8);
@@ -338,8 +343,10 @@ class Node {
       p = putVarint(buf, p, this.big.length);
       this.big.push(fields.map(keepArg));
     } else {
-      p = putVarint(buf, p, fields.length);
-      for (const f of fields) {
+      if (!same) p = putVarint(buf, p, fields.length);
+      if (this.total === 0) this.names = fields.length;
+      for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) {
+        const f = fields[i]!;
         p = putVarint(buf, p, f.length);
         buf.set(f, p);
         p += f.length;
@@ -348,6 +355,16 @@ class Node {
     this.used = p;
     this.live++;
     this.total++;
+  }
+
+  // Are these the first entry's field names, in the same order? Redis
+  // asks the same of each entry it appends (SAMEFIELDS): a stream's
+  // entries usually all have the same fields.
+  private sameNames(fields: readonly Buffer[]): boolean {
+    if (fields.length !== this.names) return false;
+    const first = new Cursor(this);
+    first.next();
+    return first.hasNames(fields);
   }
 
   private reserve(n: number): void {
@@ -433,7 +450,8 @@ class Cursor {
     this.body = this.p;
     if (this.flags & BIG) this.varint();
     else {
-      for (let n = this.varint(); n > 0; n--) {
+      const n = this.flags & SAME ? this.node.names / 2 : this.varint();
+      for (let i = 0; i < n; i++) {
         const len = this.varint(); // read before this.p is: it moves this.p
         this.p += len;
       }
@@ -466,14 +484,41 @@ class Cursor {
     const { buf, open } = this.node;
     const from = open ? Buffer.from(buf.subarray(this.body, end)) : buf;
     const base = open ? this.body : 0;
+    let names: readonly Buffer[] | undefined;
+    if (this.flags & SAME) {
+      const first = new Cursor(this.node);
+      first.next();
+      names = first.fields();
+    }
     const out: Buffer[] = [];
-    for (let n = this.varint(); n > 0; n--) {
+    const n = names ? names.length : this.varint();
+    for (let i = 0; i < n; i++) {
+      if (names && i % 2 === 0) {
+        out.push(names[i]!);
+        continue;
+      }
       const len = this.varint();
       out.push(from.subarray(this.p - base, this.p - base + len));
       this.p += len;
     }
     this.p = end;
     return out;
+  }
+
+  // Are the names in `fields` (its even places) the current entry's? For
+  // an entry neither BIG nor SAME; compared in place, nothing allocated.
+  hasNames(fields: readonly Buffer[]): boolean {
+    const end = this.p;
+    this.p = this.body;
+    let same = this.varint() === fields.length;
+    for (let i = 0; same && i < fields.length; i++) {
+      const len = this.varint();
+      const f = fields[i]!;
+      if (i % 2 === 0) same = this.node.buf.compare(f, 0, f.length, this.p, this.p + len) === 0;
+      this.p += len;
+    }
+    this.p = end;
+    return same;
   }
 
   entry(): StreamEntry {

@@ -147,6 +147,44 @@ describe("stream entries are packed into nodes", () => {
     expect(s.lastEntryId()).toEqual(ids[4]);
   });
 
+  it("stores only the values of entries named as the node's first", () => {
+    const s = new Stream({ clock: () => 1000, nodeMaxEntries: 5 });
+    const entries = [
+      [b("a"), b("1"), b("bb"), b("2")],
+      [b("a"), b("3"), b("bb"), b("4")], // SAME
+      [b("a"), b("5"), b("cb"), b("6")], // another name of the same length
+      [b("a"), b("7"), b("bbb"), b("8")], // one byte longer
+      [b("a"), b("9")], // fewer fields
+      [b("a"), b("10"), b("bb"), b("11")], // the next node's first: all of it stored
+      [b("a"), b(""), b("bb"), Buffer.alloc(300, 1)], // SAME, a two-byte length
+    ];
+    const ids = entries.map((e) => s.add({ kind: "auto" }, e));
+    const read = () => s.range(MIN_ID, MAX_ID).map((e) => e.fields);
+    expect(read()).toEqual(entries); // The second node open: copies...
+    for (let i = 0; i < 3; i++) s.add({ kind: "auto" }, entries[0]!);
+    expect(read().slice(0, 7)).toEqual(entries); // ...and closed: views.
+    // The names live in the first entry, which XDEL only flags.
+    expect(s.delete([ids[0]!, ids[5]!])).toBe(2);
+    expect(s.get(ids[1]!)!.fields).toEqual(entries[1]);
+    expect(s.get(ids[6]!)!.fields).toEqual(entries[6]);
+    expect(s.range(ids[6]!, MAX_ID, 0, true).map((e) => e.fields)).toEqual([
+      entries[0],
+      entries[0],
+      entries[0],
+      entries[6],
+    ]);
+  });
+
+  it("takes 5 bytes for `f v` in a full node, and no more room than it uses", () => {
+    const s = new Stream({ clock: () => 1000 });
+    for (let i = 0; i < 100; i++) s.add({ kind: "auto" }, fv);
+    const [node] = (s as unknown as { nodes: { buf: Buffer; used: number }[] }).nodes;
+    // The first entry: flags, ms delta, seq, count, 1 "f", 1 "v". The others:
+    // flags (SAME), ms delta, seq, 1 "v".
+    expect(node!.used).toBe(8 + 99 * 5);
+    expect(node!.buf.length).toBe(node!.used);
+  });
+
   it("hands out fresh IDs: a pending entry never holds a node", () => {
     const s = new Stream({ clock: () => 1000 });
     const added = s.add({ kind: "auto" }, fv);
