@@ -421,6 +421,7 @@ class Cursor {
   private wideMs = 0n;
   private wideSeq = 0n;
   private body = 0; // where its field count (or BIG index) starts
+  private firstFields: readonly Buffer[] | undefined;
   private p: number;
 
   constructor(
@@ -428,6 +429,11 @@ class Cursor {
     from = 0,
   ) {
     this.p = from;
+  }
+
+  // Go back (or on) to the entry at `at`, an offset next() has passed.
+  seek(at: number): void {
+    this.p = at;
   }
 
   get deleted(): boolean {
@@ -484,12 +490,7 @@ class Cursor {
     const { buf, open } = this.node;
     const from = open ? Buffer.from(buf.subarray(this.body, end)) : buf;
     const base = open ? this.body : 0;
-    let names: readonly Buffer[] | undefined;
-    if (this.flags & SAME) {
-      const first = new Cursor(this.node);
-      first.next();
-      names = first.fields();
-    }
+    const names = this.flags & SAME ? this.names() : undefined;
     const out: Buffer[] = [];
     const n = names ? names.length : this.varint();
     for (let i = 0; i < n; i++) {
@@ -503,6 +504,17 @@ class Cursor {
     }
     this.p = end;
     return out;
+  }
+
+  // The node's first entry's fields, for SAME entries to take their names
+  // from: read once per cursor, so a range decodes them once per node.
+  private names(): readonly Buffer[] {
+    if (this.firstFields === undefined) {
+      const first = new Cursor(this.node);
+      first.next();
+      this.firstFields = first.fields();
+    }
+    return this.firstFields;
   }
 
   // Are the names in `fields` (its even places) the current entry's? For
@@ -691,6 +703,8 @@ export class Stream {
   private nodeFor(id: StreamId): number {
     let lo = 0;
     let hi = this.nodes.length;
+    // The last node first: readers mostly want the newest entries.
+    if (hi > 0 && compareIds(this.nodes[hi - 1]!, id) <= 0) return hi - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (compareIds(this.nodes[mid]!, id) <= 0) lo = mid + 1;
@@ -741,20 +755,24 @@ export class Stream {
       }
     } else {
       // A node is read front to back; its entries' offsets, noted on the
-      // way, let us visit them back to front.
+      // way, let us visit them back to front. Its last entry is known
+      // (lastAt), so XREVRANGE + - COUNT 1, "what came last?", needs no walk.
       for (let i = this.nodeFor(end); i >= 0 && i < this.nodes.length; i--) {
         const node = this.nodes[i]!;
         const [from, to] = [probe(start, node), probe(end, node)];
-        const offsets: number[] = [];
-        for (const c = new Cursor(node); c.next(); ) offsets.push(c.at);
-        for (let k = offsets.length - 1; k >= 0; k--) {
-          const c = new Cursor(node, offsets[k]);
+        // Visit the entry at `at`; true when the range is complete.
+        const c = new Cursor(node);
+        const visit = (at: number): boolean => {
+          c.seek(at);
           c.next();
-          if (c.compare(from) < 0) return out;
-          if (c.deleted || c.compare(to) > 0) continue;
-          out.push(c.entry());
-          if (count && out.length >= count) return out;
-        }
+          if (c.compare(from) < 0) return true;
+          if (!c.deleted && c.compare(to) <= 0) out.push(c.entry());
+          return count > 0 && out.length >= count;
+        };
+        if (visit(node.lastAt)) return out;
+        const offsets: number[] = [];
+        for (const e = new Cursor(node); e.next() && e.at < node.lastAt; ) offsets.push(e.at);
+        for (let k = offsets.length - 1; k >= 0; k--) if (visit(offsets[k]!)) return out;
       }
     }
     return out;
