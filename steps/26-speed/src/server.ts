@@ -171,6 +171,7 @@ function flushClient(c: Client): void {
     socket.uncork();
   }
   c.socketHeld = socket.writableLength;
+  if (c.socketHeld === 0) c.out.rewind(); // Written at once: the slab is free.
   Server.stats.writes++;
 }
 

@@ -80,8 +80,10 @@ function newStream(): Stream {
 
 /* ============================ Replies ============================ */
 
+// Step 26: value() writes the ID's ASCII straight into the reply slab;
+// bulk() of a string would make a Buffer of it first, one per XADD.
 function replyId(out: ReplyWriter, id: StreamId): void {
-  out.bulk(formatId(id));
+  out.value(formatId(id));
 }
 
 function replyEntry(out: ReplyWriter, e: StreamEntry | GroupEntry): void {
@@ -223,7 +225,7 @@ function xadd(c: Client, argv: Buffer[]): void {
     s = newStream();
   }
   const stream = s;
-  // Views of the read buffer: add() packs them into a string of its own
+  // Views of the read buffer: add() copies them into the stream's node
   // (step 26), or keeps them (copied unless big).
   const fields = argv.slice(fieldPos);
   const added = checked(() => stream.add(spec, fields, args.trim));
