@@ -11,7 +11,7 @@
 // rounds alternate (ours, Redis, ours, Redis...), so the ratio is fairer
 // than either number. Each cell reports the median of `--repeat` rounds.
 //
-// Usage: npm run bench:requests -- [--step 26] [--requests 200000] [--repeat 3]
+// Usage: npm run bench:requests -- [--step 27] [--requests 200000] [--repeat 3]
 //        [--tests ping,set,get,incr,mset,xadd] [--pipelines 1,16]
 //        [--cpu-prof DIR]   (profile our server: node --cpu-prof into DIR)
 //        [--memory N]       (also: RSS growth for N SET keys and N XADD entries)
@@ -29,7 +29,7 @@ import { freePort } from "../src/redis.ts";
 import { findStep, listSteps, type Step } from "../src/steps.ts";
 
 const USAGE =
-  "usage: npm run bench:requests -- [--step 26] [--requests N] [--repeat N]" +
+  "usage: npm run bench:requests -- [--step 27] [--requests N] [--repeat N]" +
   " [--tests ping,set,get,incr,mset,xadd] [--pipelines 1,16] [--cpu-prof DIR] [--memory N]";
 
 // Core 0 for the servers, core 1 for the load; no pinning on one core.

@@ -13,39 +13,33 @@
 // numbers are exact only up to 2^53, so 18446744073709551615-0 would
 // silently become ...616: IDs here are pairs of BigInts, compared exactly.
 //
-// Step 26: the entries live as Redis keeps them, packed into nodes of up
-// to 100 entries, each node one Buffer (see "Nodes" below), the nodes in an
-// array in ID order. Appending writes a few bytes at the end of the last
-// node (O(1)); finding an ID is a binary search over the nodes, then a
-// walk along one node's bytes (O(log n) plus at most 100 entries);
-// trimming drops whole nodes from the front. XDEL flags the entry inside
-// its node, and a node goes when its last live entry does, so there are
-// no tombstones to compact.
+// The entries live in one array in ID order, with a `head` offset: appending
+// is a push (O(1)), finding an ID is a binary search (O(log n)), and
+// trimming old entries moves `head` forward instead of shifting the array.
+// XDEL in the middle leaves a tombstone (the entry stays, marked deleted,
+// so the array stays sorted and searchable); when tombstones and the dead
+// prefix outnumber the live entries, one pass compacts the array, which
+// keeps every operation amortized O(1) or O(log n).
 //
 // What Redis does (src/t_stream.c, src/stream.h): a radix tree keyed by
 // 128-bit big-endian IDs whose leaves are listpacks, compact blobs of up to
 // 100 entries (stream-node-max-entries) or 4 KB (stream-node-max-bytes),
 // with IDs and repeated field names delta-encoded against each node's first
-// entry. Deleted entries are flagged inside their listpack, and a node goes
-// away when its last live entry does. Our nodes are those listpacks, IDs
-// and field names compressed the same way; a sorted array does the radix
-// tree's job, since nodes are only ever added at the end (and removing one
-// from the middle, when XDEL empties it, moves 8 bytes a node).
+// entry. It saves a lot of memory; deleted entries are flagged inside their
+// listpack, and a node goes away when its last live entry does.
 //
 // Approximate trimming (MAXLEN ~ / MINID ~) is defined by those nodes:
 // Redis only drops whole nodes from the head, so it may keep more entries
-// than asked. To answer XLEN exactly as Redis does, our nodes close as its
-// do: when they have held 100 entries (live plus deleted); and they
-// disappear when their last live entry is deleted. One difference remains,
-// documented rather than emulated: Redis also closes a node at 4096 bytes,
-// so with entries larger than about 40 bytes its nodes are smaller and `~`
-// trims more finely than ours.
+// than asked. To answer XLEN exactly as Redis does, we remember which
+// "node" each entry would sit in: a node closes when it has held 100
+// entries (live plus deleted), and disappears when its last live entry is
+// deleted. One difference remains, documented rather than emulated: Redis
+// also closes a node at 4096 bytes, so with entries larger than about 40
+// bytes its nodes are smaller and `~` trims more finely than ours.
 //
 // Everything here is pure: no keys, no replies. Errors are thrown as
 // StreamError carrying the exact error line Redis sends; "nothing there"
 // is an ordinary return value (undefined, [], null).
-
-import { keepArg } from "./resp.ts";
 
 /* ================================== IDs ==================================
  * The ID helpers: compare, step, format and parse, with the parse rules of
@@ -259,302 +253,17 @@ export interface StreamEntry {
   readonly fields: readonly Buffer[];
 }
 
-/* ================================ Nodes ================================
- * Step 26: entries are packed into nodes, as Redis packs them into
- * listpacks. Up to step 25 an entry was an object, an ID object with two
- * BigInts, an array and a Buffer per field: 400 bytes for `XADD s * f v`,
- * whose data is 2 bytes. Now a node of up to 100 entries
- * (stream-node-max-entries) is one object holding one Buffer, and an
- * entry is a few bytes inside it:
- *
- *   flags  ms - node.ms  seq  count  len field  len value ...
- *
- * each number a varint (7 bits a byte, low first, the top bit saying
- * "more"). The node keeps its first entry's ID as BigInts; an entry stores
- * its millisecond as a delta from that, usually one byte, and its sequence
- * as it is, usually one or two. The flags byte says DELETED (XDEL marks
- * the entry in place, as Redis does; the node goes when its last live
- * entry goes), WIDE (an ID whose numbers do not fit a double exactly is
- * written as two 8-byte integers, so u64 IDs stay exact), BIG (an entry
- * of 4 KB or more keeps Buffers of its own, in node.big) and SAME (its
- * field names are those of the node's first entry, as a stream's entries
- * mostly are: only its values are written, Redis's SAMEFIELDS). `f v` is
- * 8 bytes as a node's first entry, 5 after it.
- *
- * The open node writes into the stream's tail buffer, which grows by
- * doubling and is reused by each node in turn: a full node is copied out
- * to a Buffer of its exact size, and leaves no garbage. Finding an ID is a
- * binary search over the sorted array of nodes, then a walk along one
- * node's bytes (a Cursor), which is also how Redis reads a listpack.
- * Readers get IDs as BigInts and fields as views of the node's Buffer
- * (of a copy while the node is open): an entry's bytes are never written
- * again, only its flags.
- * ======================================================================== */
-
-const DELETED = 1;
-const WIDE = 2;
-const BIG = 4;
-const SAME = 8; // the first entry's field names: only the values are stored
-const BIG_ENTRY = 4096; // bytes of fields from which an entry is BIG
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-class Node {
-  used = 0; // bytes of buf holding entries
-  open = true; // buf is the stream's tail buffer, to be reused (see close())
-  live = 0; // entries not deleted
-  total = 0; // entries ever appended to it, deleted ones included
-  lastAt = 0; // where its last entry (deleted or not) starts
-  names = 0; // how many fields its first entry has (0 if BIG): SAME entries have as many
-  big: (readonly Buffer[])[] | undefined; // the fields of its BIG entries
-
-  // Its first entry's ID, which every other entry is stored against.
-  constructor(
-    readonly ms: bigint,
-    readonly seq: bigint,
-    public buf: Buffer,
-  ) {}
-
-  // Append an entry, copying its fields in (a BIG one keeps copies of its
-  // own, or the Buffers themselves when they are ours already).
-  append(id: StreamId, fields: readonly Buffer[]): void {
-    const d = id.ms - this.ms;
-    const wide = d > MAX_SAFE || id.seq > MAX_SAFE;
-    let bytes = 0;
-    for (const f of fields) bytes += f.length;
-    const big = bytes >= BIG_ENTRY;
-    // An upper bound: a varint of a double's integer is at most 8 bytes,
-    // and a field length under 4 KB at most 2.
-    this.reserve(1 + 16 + 5 + (big ? 0 : bytes + 2 * fields.length));
-    const same = !big && this.total > 0 && this.sameNames(fields);
-    const buf = this.buf;
-    let p = this.used;
-    this.lastAt = p;
-    buf[p++] = (wide ? WIDE : 0) | (big ? BIG : 0) | (same ? SAME : 0);
-    if (wide) {
-      buf.writeBigUInt64BE(id.ms, p);
-      buf.writeBigUInt64BE(id.seq, p + 8);
-      p += 16;
-    } else {
-      p = putVarint(buf, p, Number(d));
-      p = putVarint(buf, p, Number(id.seq));
-    }
-    if (big) {
-      this.big ??= [];
-      p = putVarint(buf, p, this.big.length);
-      this.big.push(fields.map(keepArg));
-    } else {
-      if (!same) p = putVarint(buf, p, fields.length);
-      if (this.total === 0) this.names = fields.length;
-      for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) {
-        const f = fields[i]!;
-        p = putVarint(buf, p, f.length);
-        buf.set(f, p);
-        p += f.length;
-      }
-    }
-    this.used = p;
-    this.live++;
-    this.total++;
-  }
-
-  // Are these the first entry's field names, in the same order? Redis
-  // asks the same of each entry it appends (SAMEFIELDS): a stream's
-  // entries usually all have the same fields.
-  private sameNames(fields: readonly Buffer[]): boolean {
-    if (fields.length !== this.names) return false;
-    const first = new Cursor(this);
-    first.next();
-    return first.hasNames(fields);
-  }
-
-  private reserve(n: number): void {
-    if (this.used + n <= this.buf.length) return;
-    let size = Math.max(64, 2 * this.buf.length);
-    while (size < this.used + n) size *= 2;
-    this.resize(size);
-  }
-
-  // A full node will not grow again: it moves out of the tail buffer into
-  // a Buffer of its exact size, and the tail buffer is free for the next.
-  close(): void {
-    this.resize(this.used);
-    this.open = false;
-  }
-
-  private resize(size: number): void {
-    const buf = Buffer.allocUnsafeSlow(size);
-    this.buf.copy(buf, 0, 0, this.used);
-    this.buf = buf;
-  }
+// The listpack a Redis stream would have put an entry in (see the header).
+interface Node {
+  live: number; // entries not deleted
+  total: number; // entries ever appended to it, deleted ones included
+  lastId: StreamId; // its last entry, deleted or not
+  removed: boolean;
 }
 
-function putVarint(buf: Buffer, p: number, n: number): number {
-  while (n >= 128) {
-    buf[p++] = (n & 127) | 128; // & keeps the low 7 bits of any safe integer
-    n = Math.floor(n / 128);
-  }
-  buf[p++] = n;
-  return p;
-}
-
-// An ID seen from a node: its deltas as doubles, so that most comparisons
-// inside the node need no BigInt. Exact: a non-WIDE entry's numbers are at
-// most 2^53 - 1, and a delta too big to be exact rounds to at least 2^53
-// (or at most -2^53), so it still compares the right way.
-interface Probe {
-  readonly id: StreamId;
-  readonly d: number;
-  readonly seq: number;
-}
-
-function probe(id: StreamId, node: Node): Probe {
-  return { id, d: Number(id.ms - node.ms), seq: Number(id.seq) };
-}
-
-// Reads a node's entries in order: each next() decodes one entry's flags
-// and ID and moves past its fields; fields() then reads them.
-class Cursor {
-  at = 0; // where the current entry starts (its flags byte)
-  flags = 0;
-  private d = 0;
-  private seq = 0;
-  private wideMs = 0n;
-  private wideSeq = 0n;
-  private body = 0; // where its field count (or BIG index) starts
-  private firstFields: readonly Buffer[] | undefined;
-  private p: number;
-
-  constructor(
-    readonly node: Node,
-    from = 0,
-  ) {
-    this.p = from;
-  }
-
-  // Go back (or on) to the entry at `at`, an offset next() has passed.
-  seek(at: number): void {
-    this.p = at;
-  }
-
-  get deleted(): boolean {
-    return (this.flags & DELETED) !== 0;
-  }
-
-  next(): boolean {
-    if (this.p >= this.node.used) return false;
-    const buf = this.node.buf;
-    this.at = this.p;
-    this.flags = buf[this.p++]!;
-    if (this.flags & WIDE) {
-      this.wideMs = buf.readBigUInt64BE(this.p);
-      this.wideSeq = buf.readBigUInt64BE(this.p + 8);
-      this.p += 16;
-    } else {
-      this.d = this.varint();
-      this.seq = this.varint();
-    }
-    this.body = this.p;
-    if (this.flags & BIG) this.varint();
-    else {
-      const n = this.flags & SAME ? this.node.names / 2 : this.varint();
-      for (let i = 0; i < n; i++) {
-        const len = this.varint(); // read before this.p is: it moves this.p
-        this.p += len;
-      }
-    }
-    return true;
-  }
-
-  // The current entry's ID against t: <0, 0 or >0.
-  compare(t: Probe): number {
-    if (this.flags & WIDE) return compareIds({ ms: this.wideMs, seq: this.wideSeq }, t.id);
-    if (this.d !== t.d) return this.d < t.d ? -1 : 1;
-    return this.seq === t.seq ? 0 : this.seq < t.seq ? -1 : 1;
-  }
-
-  id(): StreamId {
-    if (this.flags & WIDE) return { ms: this.wideMs, seq: this.wideSeq };
-    return { ms: this.node.ms + BigInt(this.d), seq: BigInt(this.seq) };
-  }
-
-  // The fields as views of the node's Buffer, or of one copy while the
-  // node is open: the tail buffer will be written over by the next node.
-  fields(): readonly Buffer[] {
-    const end = this.p;
-    this.p = this.body;
-    if (this.flags & BIG) {
-      const kept = this.node.big![this.varint()]!;
-      this.p = end;
-      return kept;
-    }
-    const { buf, open } = this.node;
-    const from = open ? Buffer.from(buf.subarray(this.body, end)) : buf;
-    const base = open ? this.body : 0;
-    const names = this.flags & SAME ? this.names() : undefined;
-    const out: Buffer[] = [];
-    const n = names ? names.length : this.varint();
-    for (let i = 0; i < n; i++) {
-      if (names && i % 2 === 0) {
-        out.push(names[i]!);
-        continue;
-      }
-      const len = this.varint();
-      out.push(from.subarray(this.p - base, this.p - base + len));
-      this.p += len;
-    }
-    this.p = end;
-    return out;
-  }
-
-  // The node's first entry's fields, for SAME entries to take their names
-  // from: read once per cursor, so a range decodes them once per node.
-  private names(): readonly Buffer[] {
-    if (this.firstFields === undefined) {
-      const first = new Cursor(this.node);
-      first.next();
-      this.firstFields = first.fields();
-    }
-    return this.firstFields;
-  }
-
-  // Are the names in `fields` (its even places) the current entry's? For
-  // an entry neither BIG nor SAME; compared in place, nothing allocated.
-  hasNames(fields: readonly Buffer[]): boolean {
-    const end = this.p;
-    this.p = this.body;
-    let same = this.varint() === fields.length;
-    for (let i = 0; same && i < fields.length; i++) {
-      const len = this.varint();
-      const f = fields[i]!;
-      if (i % 2 === 0) same = this.node.buf.compare(f, 0, f.length, this.p, this.p + len) === 0;
-      this.p += len;
-    }
-    this.p = end;
-    return same;
-  }
-
-  entry(): StreamEntry {
-    return { id: this.id(), fields: this.fields() };
-  }
-
-  markDeleted(): void {
-    this.flags |= DELETED;
-    this.node.buf[this.at] = this.flags;
-    this.node.live--;
-  }
-
-  private varint(): number {
-    const buf = this.node.buf;
-    let n = 0;
-    let scale = 1;
-    let byte: number;
-    do {
-      byte = buf[this.p++]!;
-      n += (byte & 127) * scale;
-      scale *= 128;
-    } while (byte >= 128);
-    return n;
-  }
+interface Slot extends StreamEntry {
+  deleted: boolean;
+  readonly node: Node;
 }
 
 // MAXLEN [=|~] n or MINID [=|~] id, with LIMIT (only meaningful with ~;
@@ -594,10 +303,11 @@ export class Stream {
   readonly clock: () => number;
   private readonly nodeMaxEntries: number;
 
-  private nodes: Node[] = []; // in ID order
-  // The open node's Buffer, reused by each node in turn, so that filling
-  // one leaves no garbage behind (see Node.close()).
-  private tail: Buffer = Buffer.alloc(0);
+  private slots: (Slot | undefined)[] = [];
+  private head = 0; // slots before it are gone for good
+  private tombstones = 0; // deleted slots at or after head
+  private tailNode: Node | null = null;
+  private nodes = 0;
 
   private len = 0;
   private last: StreamId = MIN_ID;
@@ -636,8 +346,7 @@ export class Stream {
 
   /* ------------------------------ Appending ------------------------------ */
 
-  // XADD: append an entry (fields is [f1, v1, ...], at least one pair,
-  // views of a read buffer are fine: they are copied into the node) and
+  // XADD: append an entry (fields is [f1, v1, ...], at least one pair) and
   // return its ID; then trim if asked, as XADD's MAXLEN/MINID do (the new
   // entry itself may be trimmed: XADD s MAXLEN 0 * f v leaves an empty
   // stream). Throws, leaving the stream untouched, when the ID is not
@@ -659,16 +368,16 @@ export class Stream {
       );
     }
 
-    // Only the last node can have room: a node is created when the one
-    // before it is full, or gone (its last live entry deleted).
-    let node = this.nodes[this.nodes.length - 1];
+    let node = this.tailNode;
     if (!node || node.total >= this.nodeMaxEntries) {
-      node = new Node(id.ms, id.seq, this.tail);
-      this.nodes.push(node);
+      node = { live: 0, total: 0, lastId: id, removed: false };
+      this.tailNode = node;
+      this.nodes++;
     }
-    node.append(id, fields);
-    this.tail = node.buf; // It may have grown.
-    if (node.total >= this.nodeMaxEntries) node.close();
+    node.live++;
+    node.total++;
+    node.lastId = id;
+    this.slots.push({ id, fields: [...fields], deleted: false, node });
     this.len++;
     this.added++;
     this.last = id;
@@ -698,37 +407,27 @@ export class Stream {
 
   /* ------------------------------ Finding ------------------------------ */
 
-  // The node an ID would be in: the last one whose first ID is <= id
-  // (binary search; 0 when id comes before them all).
-  private nodeFor(id: StreamId): number {
-    let lo = 0;
-    let hi = this.nodes.length;
-    // The last node first: readers mostly want the newest entries.
-    if (hi > 0 && compareIds(this.nodes[hi - 1]!, id) <= 0) return hi - 1;
+  // First slot index >= head whose ID is >= id (binary search; tombstones
+  // keep their IDs, so the array stays sorted).
+  private lowerBound(id: StreamId): number {
+    let lo = this.head;
+    let hi = this.slots.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareIds(this.nodes[mid]!, id) <= 0) lo = mid + 1;
+      if (compareIds(this.slots[mid]!.id, id) < 0) lo = mid + 1;
       else hi = mid;
     }
-    return Math.max(0, lo - 1);
+    return lo;
   }
 
-  // A cursor on the live entry with this ID, if there is one.
-  private find(id: StreamId, at = this.nodeFor(id)): Cursor | undefined {
-    const node = this.nodes[at];
-    if (!node) return undefined;
-    const c = new Cursor(node);
-    const t = probe(id, node);
-    while (c.next()) {
-      const cmp = c.compare(t);
-      if (cmp === 0) return c.deleted ? undefined : c;
-      if (cmp > 0) break;
-    }
-    return undefined;
+  private find(id: StreamId): Slot | undefined {
+    const s = this.slots[this.lowerBound(id)];
+    return s && !s.deleted && compareIds(s.id, id) === 0 ? s : undefined;
   }
 
   get(id: StreamId): StreamEntry | undefined {
-    return this.find(id)?.entry();
+    const s = this.find(id);
+    return s && entryOf(s);
   }
 
   has(id: StreamId): boolean {
@@ -742,37 +441,22 @@ export class Stream {
     const out: StreamEntry[] = [];
     if (compareIds(start, end) > 0) return out;
     if (!rev) {
-      for (let i = this.nodeFor(start); i < this.nodes.length; i++) {
-        const node = this.nodes[i]!;
-        const [from, to] = [probe(start, node), probe(end, node)];
-        const c = new Cursor(node);
-        while (c.next()) {
-          if (c.compare(to) > 0) return out;
-          if (c.deleted || c.compare(from) < 0) continue;
-          out.push(c.entry());
-          if (count && out.length >= count) return out;
-        }
+      for (let i = this.lowerBound(start); i < this.slots.length; i++) {
+        const s = this.slots[i]!;
+        if (compareIds(s.id, end) > 0) break;
+        if (s.deleted) continue;
+        out.push(entryOf(s));
+        if (count && out.length >= count) break;
       }
     } else {
-      // A node is read front to back; its entries' offsets, noted on the
-      // way, let us visit them back to front. Its last entry is known
-      // (lastAt), so XREVRANGE + - COUNT 1, "what came last?", needs no walk.
-      for (let i = this.nodeFor(end); i >= 0 && i < this.nodes.length; i--) {
-        const node = this.nodes[i]!;
-        const [from, to] = [probe(start, node), probe(end, node)];
-        // Visit the entry at `at`; true when the range is complete.
-        const c = new Cursor(node);
-        const visit = (at: number): boolean => {
-          c.seek(at);
-          c.next();
-          if (c.compare(from) < 0) return true;
-          if (!c.deleted && c.compare(to) <= 0) out.push(c.entry());
-          return count > 0 && out.length >= count;
-        };
-        if (visit(node.lastAt)) return out;
-        const offsets: number[] = [];
-        for (const e = new Cursor(node); e.next() && e.at < node.lastAt; ) offsets.push(e.at);
-        for (let k = offsets.length - 1; k >= 0; k--) if (visit(offsets[k]!)) return out;
+      const after = incrId(end);
+      const top = after ? this.lowerBound(after) : this.slots.length;
+      for (let i = top - 1; i >= this.head; i--) {
+        const s = this.slots[i]!;
+        if (compareIds(s.id, start) < 0) break;
+        if (s.deleted) continue;
+        out.push(entryOf(s));
+        if (count && out.length >= count) break;
       }
     }
     return out;
@@ -787,25 +471,29 @@ export class Stream {
   // The last live entry's ID (undefined when empty). Not lastId: the top
   // entry may have been deleted.
   lastEntryId(): StreamId | undefined {
-    for (let i = this.nodes.length - 1; i >= 0; i--) {
-      const node = this.nodes[i]!;
-      const last = new Cursor(node, node.lastAt);
-      if (last.next() && !last.deleted) return last.id(); // Usually: no walk.
-      let id: StreamId | undefined;
-      for (const c = new Cursor(node); c.next(); ) if (!c.deleted) id = c.id();
-      if (id) return id;
+    for (let i = this.slots.length - 1; i >= this.head; i--) {
+      const s = this.slots[i]!;
+      if (!s.deleted) return s.id;
     }
     return undefined;
   }
 
   private firstLiveId(): StreamId {
-    for (const node of this.nodes) {
-      for (const c = new Cursor(node); c.next(); ) if (!c.deleted) return c.id();
+    for (let i = this.head; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      if (!s.deleted) return s.id;
     }
     return MIN_ID;
   }
 
   /* ------------------------------ Deleting ------------------------------ */
+
+  private markDeleted(s: Slot): void {
+    s.deleted = true;
+    this.tombstones++;
+    this.len--;
+    s.node.live--;
+  }
 
   // XDEL id...: returns how many existed. Deleted IDs vanish from every
   // range; lastId and entriesAdded are unchanged, maxDeletedId grows.
@@ -813,14 +501,12 @@ export class Stream {
     let deleted = 0;
     let firstGone = false;
     for (const id of ids) {
-      const at = this.nodeFor(id);
-      const c = this.find(id, at);
-      if (!c) continue;
-      c.markDeleted();
-      this.len--;
+      const s = this.find(id);
+      if (!s) continue;
+      this.markDeleted(s);
       // A node whose last live entry goes is freed at once in Redis; if it
       // was the tail, the next XADD starts a new node.
-      if (c.node.live === 0) this.nodes.splice(at, 1);
+      if (s.node.live === 0) this.removeNode(s.node);
       if (compareIds(id, this.first) === 0) firstGone = true;
       if (compareIds(id, this.maxDeleted) > 0) this.maxDeleted = id;
       deleted++;
@@ -828,8 +514,43 @@ export class Stream {
     if (deleted) {
       if (this.len === 0) this.first = MIN_ID;
       else if (firstGone) this.first = this.firstLiveId();
+      this.dropDeadPrefix();
+      this.compactIfSparse();
     }
     return deleted;
+  }
+
+  private removeNode(node: Node): void {
+    node.removed = true;
+    this.nodes--;
+    if (node === this.tailNode) this.tailNode = null;
+  }
+
+  // Forget slots at the head that belong to removed nodes: they are gone in
+  // Redis too, and moving head is what makes trimming cheap.
+  private dropDeadPrefix(): void {
+    while (this.head < this.slots.length && this.slots[this.head]!.node.removed) {
+      if (this.slots[this.head]!.deleted) this.tombstones--;
+      this.slots[this.head] = undefined;
+      this.head++;
+    }
+  }
+
+  // Copy the live part to a fresh array when the dead prefix and the
+  // tombstones outweigh the live entries: O(n) now and then, so O(1)
+  // amortized per deletion. Dropping tombstones loses nothing: each Node
+  // keeps its own live and total counts.
+  private compactIfSparse(): void {
+    const dead = this.head + this.tombstones;
+    if (dead < 1024 || dead < this.len) return;
+    const live: Slot[] = [];
+    for (let i = this.head; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      if (!s.deleted) live.push(s);
+    }
+    this.slots = live;
+    this.head = 0;
+    this.tombstones = 0;
   }
 
   /* ------------------------------ Trimming ------------------------------ */
@@ -847,40 +568,39 @@ export class Stream {
       if (spec.limit === undefined && limit > 1000000) limit = 1000000;
     }
     let deleted = 0;
-    let gone = 0; // whole nodes dropped from the front
-    while (gone < this.nodes.length) {
+    while (this.head < this.slots.length) {
       if (spec.strategy === "maxlen" && this.len <= spec.maxlen) break;
-      const node = this.nodes[gone]!;
+      const node = this.slots[this.head]!.node;
       if (limit && deleted + node.live > limit) break;
-      let wholeNode: boolean;
-      if (spec.strategy === "maxlen") wholeNode = this.len - node.live >= spec.maxlen;
-      else {
-        const lastEntry = new Cursor(node, node.lastAt);
-        lastEntry.next();
-        wholeNode = lastEntry.compare(probe(spec.minid, node)) < 0;
-      }
+      const wholeNode =
+        spec.strategy === "maxlen"
+          ? this.len - node.live >= spec.maxlen
+          : compareIds(node.lastId, spec.minid) < 0;
       if (wholeNode) {
         deleted += node.live;
         this.len -= node.live;
-        gone++;
+        node.live = 0;
+        this.removeNode(node);
+        this.dropDeadPrefix();
         continue;
       }
       if (spec.approx) break;
-      const minid = probe(spec.strategy === "minid" ? spec.minid : MIN_ID, node);
-      for (const c = new Cursor(node); c.next(); ) {
-        const stop = spec.strategy === "maxlen" ? this.len <= spec.maxlen : c.compare(minid) >= 0;
+      for (let i = this.head; i < this.slots.length; i++) {
+        const s = this.slots[i]!;
+        if (s.node !== node) break;
+        const stop =
+          spec.strategy === "maxlen" ? this.len <= spec.maxlen : compareIds(s.id, spec.minid) >= 0;
         if (stop) break;
-        if (!c.deleted) {
-          c.markDeleted();
-          this.len--;
+        if (!s.deleted) {
+          this.markDeleted(s);
           deleted++;
         }
       }
       break;
     }
-    this.nodes.splice(0, gone);
     if (this.len === 0) this.first = MIN_ID;
     else if (deleted) this.first = this.firstLiveId();
+    this.compactIfSparse();
     return deleted;
   }
 
@@ -889,7 +609,7 @@ export class Stream {
   info(): StreamInfo {
     return {
       length: this.len,
-      radixTreeKeys: this.nodes.length,
+      radixTreeKeys: this.nodes,
       lastGeneratedId: this.last,
       maxDeletedEntryId: this.maxDeleted,
       entriesAdded: this.added,
@@ -950,6 +670,10 @@ export class Stream {
   destroyGroup(name: string): boolean {
     return this.groupsByName.delete(name);
   }
+}
+
+function entryOf(s: Slot): StreamEntry {
+  return { id: s.id, fields: s.fields };
 }
 
 // Redis orders group and consumer names as raw bytes (rax order). Names

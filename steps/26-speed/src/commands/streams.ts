@@ -18,7 +18,7 @@ import { blockMillisArg, intArg, lower, SYNTAX_ERROR } from "../args.ts";
 import { CommandError, type CommandSpec, replyHelp } from "../command.ts";
 import { type Key, toKey } from "../db.ts";
 import { parseInt64 } from "../int64.ts";
-import type { ReplyWriter } from "../resp.ts";
+import { keepArg, type ReplyWriter } from "../resp.ts";
 import { blockForKeys, type Client, Server } from "../state.ts";
 import {
   type ClaimOptions,
@@ -225,9 +225,8 @@ function xadd(c: Client, argv: Buffer[]): void {
     s = newStream();
   }
   const stream = s;
-  // Views of the read buffer: add() copies them into the stream's node
-  // (step 26), or keeps them (copied unless big).
-  const fields = argv.slice(fieldPos);
+  // Fields are kept (copied unless big): the parser's buffer is reused by the next read.
+  const fields = argv.slice(fieldPos).map(keepArg);
   const added = checked(() => stream.add(spec, fields, args.trim));
   if (created) Server.db.set(key, { type: "stream", value: stream });
   else Server.db.modified(key);
