@@ -65,19 +65,21 @@ for (const step of corpusSteps(26)) {
         expect(db.stringForm(b("missing"))).toBeUndefined();
       });
 
-      it("keeps SCAN order and expiry right without a birth in each entry", () => {
+      it("keeps SCAN order and expiry right through a compaction", () => {
         let now = 1000;
         const db = new Db({ now: () => now });
-        for (let i = 0; i < 100; i++) db.setString(b(`k${i}`), "v", { expiresAt: 2000 + i });
-        for (let i = 0; i < 100; i += 2) expect(db.persist(b(`k${i}`))).toBe(true);
-        expect(db.expiringCount).toBe(50);
+        for (let i = 0; i < 300; i++) db.setString(b(`k${i}`), "v", { expiresAt: 2000 + i });
+        for (let i = 0; i < 300; i += 3) expect(db.persist(b(`k${i}`))).toBe(true);
+        expect(db.expiringCount).toBe(200);
+        expect(db.pttl(b("k1"))).toBe(1001);
+        expect(db.pttl(b("k0"))).toBe(-1);
         now = 5000;
         db.activeExpireCycle(1000);
         expect(db.expiringCount).toBe(0);
-        expect(db.size).toBe(50);
+        expect(db.size).toBe(100);
         expect(db.exists(b("k0"))).toBe(true);
         expect(db.exists(b("k1"))).toBe(false);
-        // The holes were compacted away: SCAN still walks the keys by birth.
+        // 200 holes among 300 slots: compacted. SCAN still walks the keys by birth.
         const seen: string[] = [];
         let cursor = 0;
         do {
@@ -85,7 +87,31 @@ for (const step of corpusSteps(26)) {
           seen.push(...keys.map((k) => k.toString("latin1")));
           cursor = next;
         } while (cursor !== 0);
-        expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `k${2 * i}`));
+        expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => `k${3 * i}`));
+      });
+
+      it("keeps SCAN's place across a compaction of a big keyspace", () => {
+        const db = new Db();
+        const n = 150_000; // Over two of step 27's chunks of 65,536 slots.
+        for (let i = 0; i < n; i++) db.setString(b(`k${i}`), "v");
+        const [cursor, first] = db.scan(0, 100_000);
+        expect(first.length).toBe(100_000);
+        // Delete what was returned: 100,000 holes of 150,000 slots, so the
+        // keyspace is compacted, and the cursor must still be the place of
+        // the first key left. Keys added after come after it.
+        for (let i = 0; i < 100_000; i++) db.delete(b(`k${i}`));
+        for (let i = 0; i < 10; i++) db.setString(b(`new${i}`), "v");
+        const rest: string[] = [];
+        let c = cursor;
+        do {
+          const [next, keys] = db.scan(c, 1000);
+          rest.push(...keys.map((k) => k.toString("latin1")));
+          c = next;
+        } while (c !== 0);
+        const expected = Array.from({ length: 50_000 }, (_, i) => `k${100_000 + i}`);
+        expect(rest).toEqual([...expected, ...Array.from({ length: 10 }, (_, i) => `new${i}`)]);
+        expect(db.size).toBe(50_010);
+        expect(db.randomKey()).toBeDefined();
       });
     });
 

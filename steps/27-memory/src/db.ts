@@ -31,9 +31,10 @@
 //   few ticks without ever stopping the server for long.
 //
 // Sampling needs the keys with an expiry in one place that can be indexed
-// at random: an array, where a key's position is stored in its entry so it
-// can leave in O(1) (the last element moves into its hole: swap-remove).
-// Redis keeps the same pair of dictionaries, db->dict and db->expires.
+// at random: an array, where a key's position is stored (in a second Map,
+// from step 26 on) so it can leave in O(1) (the last element moves into
+// its hole: swap-remove). Redis keeps the same pair of dictionaries,
+// db->dict and db->expires.
 //
 // SCAN is the third lesson. A client iterates the keyspace a few keys per
 // call, passing back a cursor, while other clients keep adding and removing
@@ -45,7 +46,7 @@
 // behind the cursor. We keep the keys in a JS Map, whose positions we cannot
 // name with a number, and indexes into a list of keys shift when a key is
 // deleted. So each key gets a birth number when it is created (never when it
-// is overwritten), and we keep the entries in a list sorted by birth:
+// is overwritten), and we keep the keys in a list sorted by birth:
 // deleting leaves a hole, and when holes outnumber keys the list is
 // compacted. The cursor is the birth number to resume from: whatever was
 // deleted or compacted meanwhile, the keys born before the cursor were
@@ -60,7 +61,7 @@
 
 import type { List } from "./list.ts";
 import { keepArg } from "./resp.ts";
-import type { Stream } from "./stream.ts";
+import { Stream } from "./stream.ts";
 
 /* ============================ Keys ========================================
  * The command layer gets arguments as Buffers; these two functions are the
@@ -157,23 +158,49 @@ export class WrongTypeError extends Error {
 export type KeyEvent = "write" | "delete" | "expire" | "flush";
 export type KeyListener = (event: KeyEvent, key: Key | null) => void;
 
-/* ============================ Entries ===================================== */
+/* ============================ Entries =====================================
+ * Step 26: a key costs what it holds, and little more. Until this step a
+ * key was an entry object {key, type, value, expiresAt, slot, ttlSlot}
+ * reached from the Map; in V8 (no pointer compression in Node) every field
+ * of an object is 8 bytes and the object has 3 words of header, so the
+ * entry alone was 72 bytes a key, a third of what a key cost in all. Now
+ * there is no object per key, only slots in arrays:
+ *
+ * - The Map holds the key's slot, a small integer, which V8 keeps inside
+ *   the Map's own table: no object.
+ * - Arrays indexed by slot, in chunks (see Chunked), hold the key string
+ *   (the same string the Map holds: one copy) and the value.
+ * - The birth (see SCAN in the header) is counted, not stored, until a
+ *   compaction makes the births of the slots it keeps irregular.
+ * - The type is not stored: it is the value's class (a JS string or a
+ *   Buffer is a string, a Stream a stream, a List a list).
+ * - The deadline is stored only for keys that have one, in arrays of their
+ *   own (Redis's db->expires), reached through a second Map; a key without
+ *   expiry pays nothing for expiry.
+ *
+ * For `SET key:NNNNNNNNNNNN xxx` that is 119 bytes of heap a key where the
+ * entry made it 197: the Map's entry and its share of the table (46), the
+ * key string (32), the value string (24), two slots (16) and the unused
+ * end of a chunk. A key with an expiry pays about 70 more, and a Map write
+ * each time its deadline changes: Redis's trade too.
+ *
+ * lookup() still hands out a {type, value} pair: made for the occasion, a
+ * few words of young garbage that a scavenge frees in bulk, where a stored
+ * pair would live as long as its key (README.md has the numbers).
+ * ======================================================================== */
 
 // No expiry. Any negative number would do; Redis also uses -1.
 const PERSISTENT = -1;
 
-// An entry is a Value plus the bookkeeping of the two indexes. lookup()
-// hands the entry itself out typed as a Value (but for a small string:
-// GET asks stringForm() instead, and allocates nothing). Every field is
-// 8 bytes per key, so the entry keeps no copy: its birth is births[slot],
-// where SCAN reads it anyway.
-interface Entry {
-  readonly key: Key;
-  type: TypeName;
-  value: Types[TypeName] | string; // A string: a small string value.
-  expiresAt: number; // ms since the epoch, or PERSISTENT.
-  slot: number; // Index in Db.slots.
-  ttlSlot: number; // Index in Db.expiring, or -1.
+// A value as stored: what Types holds, but a small string is a latin1
+// string (see Values).
+type Stored = Types[TypeName] | string;
+
+// The type of a stored value, from its class: strings first, the common
+// case; a List is the one type left.
+function typeOf(value: Stored): TypeName {
+  if (typeof value === "string" || value instanceof Buffer) return "string";
+  return value instanceof Stream ? "stream" : "list";
 }
 
 export interface SetOptions {
@@ -214,21 +241,71 @@ export interface ExpireStats {
   timedOut: boolean; // Stopped by the budget, not because few were dead.
 }
 
+/* ============================ Chunked arrays ==============================
+ * Step 26: a JS array that outgrows its storage gets a new one half as big
+ * again and copies itself over. For the million-key arrays below that is
+ * up to a third of the storage allocated and unused, and, right after a
+ * growth, the old copy as well, dead but counted in RSS until the next
+ * full collection. Here the slots are split in chunks of 64K. The first
+ * grows as an array does, so a small keyspace stays small; the others are
+ * allocated whole, so a growth copies nothing, and only the first chunk
+ * and the last can have room to spare.
+ * ======================================================================== */
+
+const CHUNK_BITS = 16; // 65,536 slots, 512 KB when full.
+const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+
+class Chunked<T> {
+  private chunks: (T | undefined)[][] = [];
+  length = 0;
+
+  get(i: number): T | undefined {
+    return this.chunks[i >>> CHUNK_BITS]![i & CHUNK_MASK];
+  }
+
+  set(i: number, value: T | undefined): void {
+    this.chunks[i >>> CHUNK_BITS]![i & CHUNK_MASK] = value;
+  }
+
+  push(value: T): void {
+    const c = this.length >>> CHUNK_BITS;
+    if (c === this.chunks.length) this.chunks.push(c === 0 ? [] : new Array(CHUNK_MASK + 1));
+    // In the first chunk (or one truncate() shortened) this index is the
+    // array's length: an ordinary append.
+    this.set(this.length++, value);
+  }
+
+  // Drop the slots from `length` on (they were moved, or are holes).
+  truncate(length: number): void {
+    this.chunks.length = (length + CHUNK_MASK) >>> CHUNK_BITS;
+    if ((length & CHUNK_MASK) !== 0) this.chunks.at(-1)!.length = length & CHUNK_MASK;
+    this.length = length;
+  }
+}
+
 /* ============================ The keyspace ================================ */
 
 export class Db {
-  // Key -> entry: every lookup starts here.
-  private dict = new Map<Key, Entry>();
-  // Entries in birth order, with holes (undefined) where keys were deleted,
-  // and their birth numbers, kept for holes too so a cursor can be found by
-  // binary search. Compacted when holes outnumber keys.
-  private slots: (Entry | undefined)[] = [];
+  // Key -> slot: every lookup starts here.
+  private dict = new Map<Key, number>();
+  // By slot, in birth order: the key and its value. A deleted key leaves
+  // a hole (undefined key and value), so every key in the Map has one slot
+  // and the holes are the slots over the Map's size. Compacted when holes
+  // outnumber keys.
+  private slotKeys = new Chunked<Key>();
+  private values = new Chunked<Stored>();
+  // The births of the slots that outlived a compaction: compaction keeps
+  // them, so they can be any increasing numbers. The slots added since are
+  // born one after the other from firstNewBirth, so their births are not
+  // stored at all: a keyspace that was only ever added to (filled by SETs,
+  // loaded from the AOF) stores none. See birthOf().
   private births: number[] = [];
-  private holes = 0;
-  private nextBirth = 1;
-  // Entries with an expiry, in no order, for sampling. entry.ttlSlot is
-  // each one's index here.
-  private expiring: Entry[] = [];
+  private firstNewBirth = 1;
+  // The keys with an expiry, in no order, for sampling, and each one's
+  // deadline at the same index; ttlIndex maps such a key to that index.
+  private expiring: Key[] = [];
+  private deadlines: number[] = [];
+  private ttlIndex = new Map<Key, number>();
   private avgTtlEstimate = 0;
   private listeners: KeyListener[] = [];
   private readonly now: () => number;
@@ -250,11 +327,13 @@ export class Db {
     this.emit("flush", null);
     other.emit("flush", null);
     [this.dict, other.dict] = [other.dict, this.dict];
-    [this.slots, other.slots] = [other.slots, this.slots];
+    [this.slotKeys, other.slotKeys] = [other.slotKeys, this.slotKeys];
+    [this.values, other.values] = [other.values, this.values];
     [this.births, other.births] = [other.births, this.births];
-    [this.holes, other.holes] = [other.holes, this.holes];
-    [this.nextBirth, other.nextBirth] = [other.nextBirth, this.nextBirth];
+    [this.firstNewBirth, other.firstNewBirth] = [other.firstNewBirth, this.firstNewBirth];
     [this.expiring, other.expiring] = [other.expiring, this.expiring];
+    [this.deadlines, other.deadlines] = [other.deadlines, this.deadlines];
+    [this.ttlIndex, other.ttlIndex] = [other.ttlIndex, this.ttlIndex];
     [this.avgTtlEstimate, other.avgTtlEstimate] = [other.avgTtlEstimate, this.avgTtlEstimate];
     this.emit("flush", null);
     other.emit("flush", null);
@@ -292,39 +371,52 @@ export class Db {
 
   /* ---------------------------- Reading ---------------------------------- */
 
-  // The live entry for a key, or undefined. This is the lazy half of
-  // expiry: a key past its deadline is deleted here, before anyone sees it.
-  // Expired means now > expiresAt, as in Redis: at the exact millisecond
-  // the key is still alive, with a PTTL of 0.
-  private live(key: Key): Entry | undefined {
-    const entry = this.dict.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt !== PERSISTENT && this.now() > entry.expiresAt) {
-      this.remove(entry, "expire");
+  // The slot of a live key, or undefined. This is the lazy half of expiry:
+  // a key past its deadline is deleted here, before anyone sees it.
+  private live(key: Key): number | undefined {
+    const slot = this.dict.get(key);
+    if (slot === undefined) return undefined;
+    if (this.isDead(key, this.now())) {
+      this.remove(key, slot, "expire");
       return undefined;
     }
-    return entry;
+    return slot;
+  }
+
+  // Expired means now > deadline, as in Redis: at the exact millisecond
+  // the key is still alive, with a PTTL of 0. With no key expiring, as in
+  // a plain cache of SETs, this is one size check.
+  private isDead(key: Key, now: number): boolean {
+    if (this.ttlIndex.size === 0) return false;
+    const i = this.ttlIndex.get(key);
+    return i !== undefined && now > this.deadlines[i]!;
+  }
+
+  // When key dies (ms since the epoch), or PERSISTENT.
+  private deadline(key: Key): number {
+    const i = this.ttlIndex.get(key);
+    return i === undefined ? PERSISTENT : this.deadlines[i]!;
   }
 
   // The value stored at key, with its type, or undefined. A small string
   // is handed out as a Buffer, made for the occasion.
   lookup(key: Buffer): Value | undefined {
-    const entry = this.live(toKey(key));
-    if (entry !== undefined && typeof entry.value === "string") {
-      return { type: "string", value: Buffer.from(entry.value, "latin1") };
-    }
-    return entry as Value | undefined;
+    const slot = this.live(toKey(key));
+    if (slot === undefined) return undefined;
+    const value = this.values.get(slot)!;
+    if (typeof value === "string") return { type: "string", value: Buffer.from(value, "latin1") };
+    return { type: typeOf(value), value } as Value;
   }
 
   // The value at key if it has the given type, undefined if there is no
   // key; throws WrongTypeError if the key holds another type. What most
   // commands want: `const s = db.get(key, "string")`.
   get<T extends TypeName>(key: Buffer, type: T): Types[T] | undefined {
-    const entry = this.live(toKey(key));
-    if (entry === undefined) return undefined;
-    if (entry.type !== type) throw new WrongTypeError();
-    const v = entry.value;
-    return (typeof v === "string" ? Buffer.from(v, "latin1") : v) as Types[T];
+    const slot = this.live(toKey(key));
+    if (slot === undefined) return undefined;
+    const value = this.values.get(slot)!;
+    if (typeOf(value) !== type) throw new WrongTypeError();
+    return (typeof value === "string" ? Buffer.from(value, "latin1") : value) as Types[T];
   }
 
   // A string value as stored: a latin1 string or a Buffer (see Values).
@@ -332,21 +424,21 @@ export class Db {
   // undefined if there is no key; WRONGTYPE for another type, or with
   // `orNull`, undefined (MGET's rule).
   stringForm(key: Buffer, orNull = false): Buffer | string | undefined {
-    const entry = this.live(toKey(key));
-    if (entry === undefined) return undefined;
-    if (entry.type !== "string") {
+    const slot = this.live(toKey(key));
+    if (slot === undefined) return undefined;
+    const value = this.values.get(slot)!;
+    if (typeOf(value) !== "string") {
       if (orNull) return undefined;
       throw new WrongTypeError();
     }
-    return entry.value as Buffer | string;
+    return value as Buffer | string;
   }
 
   // What is stored at key, without reclaiming it if it is dead: WATCH
   // must look at a key without changing it (Redis's keyIsExpired()).
   peek(key: Key): "missing" | "live" | "expired" {
-    const entry = this.dict.get(key);
-    if (entry === undefined) return "missing";
-    return entry.expiresAt !== PERSISTENT && this.now() > entry.expiresAt ? "expired" : "live";
+    if (!this.dict.has(key)) return "missing";
+    return this.isDead(key, this.now()) ? "expired" : "live";
   }
 
   exists(key: Buffer): boolean {
@@ -354,7 +446,8 @@ export class Db {
   }
 
   type(key: Buffer): TypeName | "none" {
-    return this.live(toKey(key))?.type ?? "none";
+    const slot = this.live(toKey(key));
+    return slot === undefined ? "none" : typeOf(this.values.get(slot)!);
   }
 
   /* ---------------------------- Writing ---------------------------------- */
@@ -364,44 +457,42 @@ export class Db {
   // options.expiresAt; an expiry already in the past deletes the key
   // instead (SET ... EXAT <past> answers OK and leaves nothing).
   set(key: Buffer, value: Value, options?: SetOptions): void {
-    const k = toKey(key);
-    const expiresAt = options?.expiresAt;
-    // live(), not dict.get(): a dead key is reclaimed first, as Redis's
-    // lookupKeyWrite does, so KEEPTTL cannot keep a deadline already past.
-    let entry = this.live(k);
-    if (expiresAt !== undefined && expiresAt <= this.now()) {
-      // Redis writes the key and finds it born dead: WATCH sees a write
-      // even where there was no key before.
-      if (entry !== undefined) this.remove(entry, "delete");
-      else this.emit("write", k);
-      return;
-    }
-    if (entry === undefined) {
-      entry = {
-        key: k,
-        type: value.type,
-        value: value.value,
-        expiresAt: PERSISTENT,
-        slot: this.slots.length,
-        ttlSlot: -1,
-      };
-      this.dict.set(k, entry);
-      this.slots.push(entry);
-      this.births.push(this.nextBirth++);
-    } else {
-      // An overwrite keeps the entry and so its birth: SCAN still owes it.
-      entry.type = value.type;
-      entry.value = value.value;
-      if (!options?.keepTtl) this.setDeadline(entry, PERSISTENT);
-    }
-    if (expiresAt !== undefined) this.setDeadline(entry, expiresAt);
-    this.emit("write", k);
+    this.store(toKey(key), value.value, options);
   }
 
   // Shorthand for the string commands. `bytes` is kept as it is: a
   // Buffer the Db may own, or a latin1 string (see storedString()).
   setString(key: Buffer, bytes: Buffer | string, options?: SetOptions): void {
-    this.set(key, { type: "string", value: bytes as Buffer }, options);
+    this.store(toKey(key), bytes, options);
+  }
+
+  private store(k: Key, value: Stored, options?: SetOptions): void {
+    const expiresAt = options?.expiresAt;
+    // live(), not dict.get(): a dead key is reclaimed first, as Redis's
+    // lookupKeyWrite does, so KEEPTTL cannot keep a deadline already past.
+    const slot = this.live(k);
+    if (expiresAt !== undefined && expiresAt <= this.now()) {
+      // Redis writes the key and finds it born dead: WATCH sees a write
+      // even where there was no key before.
+      if (slot !== undefined) this.remove(k, slot, "delete");
+      else this.emit("write", k);
+      return;
+    }
+    // The key as its slot holds it: the expiry Map then shares that string
+    // rather than keep k, a copy made for this command (32 bytes a key:NNN).
+    let held = k;
+    if (slot === undefined) {
+      this.dict.set(k, this.slotKeys.length);
+      this.slotKeys.push(k);
+      this.values.push(value);
+    } else {
+      // An overwrite keeps the slot and so its birth: SCAN still owes it.
+      this.values.set(slot, value);
+      held = this.slotKeys.get(slot)!;
+      if (expiresAt === undefined && !options?.keepTtl) this.setDeadline(k, PERSISTENT);
+    }
+    if (expiresAt !== undefined) this.setDeadline(held, expiresAt);
+    this.emit("write", k);
   }
 
   // Announce that the value at key was changed in place (a list pushed to,
@@ -414,9 +505,10 @@ export class Db {
   // Delete key; false if there was no (live) key. An expired key counts as
   // missing, as in Redis: DEL of it answers 0 (and reclaims it).
   delete(key: Buffer): boolean {
-    const entry = this.live(toKey(key));
-    if (entry === undefined) return false;
-    this.remove(entry, "delete");
+    const k = toKey(key);
+    const slot = this.live(k);
+    if (slot === undefined) return false;
+    this.remove(k, slot, "delete");
     return true;
   }
 
@@ -424,28 +516,33 @@ export class Db {
   // does not exist (RENAME answers "ERR no such key"). Renaming a key onto
   // itself changes nothing. dst is a new key for SCAN: it was born now.
   rename(src: Buffer, dst: Buffer): boolean {
-    const from = this.live(toKey(src));
-    if (from === undefined) return false;
+    const from = toKey(src);
+    const slot = this.live(from);
+    if (slot === undefined) return false;
     const to = toKey(dst);
-    if (to === from.key) return true;
-    const { type, value, expiresAt } = from;
-    this.remove(from, "delete");
+    if (to === from) return true;
+    const value = this.values.get(slot)!;
+    const at = this.deadline(from);
+    this.remove(from, slot, "delete");
     const old = this.dict.get(to);
-    // Remove dst rather than overwrite it, so its expiry index is cleaned.
-    if (old !== undefined) this.remove(old, null);
-    this.set(dst, { type, value } as Value);
-    if (expiresAt !== PERSISTENT) this.setDeadline(this.dict.get(to)!, expiresAt);
+    // Remove dst rather than overwrite it, so it gets a new birth.
+    if (old !== undefined) this.remove(to, old, null);
+    this.store(to, value);
+    if (at !== PERSISTENT) this.setDeadline(to, at);
     return true;
   }
 
   // Drop every key (FLUSHALL, FLUSHDB). Listeners hear "flush" first.
   flush(): void {
     this.emit("flush", null);
+    this.firstNewBirth = this.birthOf(this.slotKeys.length); // Births never repeat.
     this.dict.clear();
-    this.slots = [];
+    this.slotKeys = new Chunked();
+    this.values = new Chunked();
     this.births = [];
-    this.holes = 0;
-    this.expiring.length = 0;
+    this.expiring = [];
+    this.deadlines = [];
+    this.ttlIndex.clear();
     this.avgTtlEstimate = 0;
   }
 
@@ -454,17 +551,14 @@ export class Db {
   // When key dies, in ms since the epoch: -2 if there is no key, -1 if it
   // never does (the answers of PEXPIRETIME).
   expireTime(key: Buffer): number {
-    const entry = this.live(toKey(key));
-    if (entry === undefined) return -2;
-    return entry.expiresAt;
+    const k = toKey(key);
+    return this.live(k) === undefined ? -2 : this.deadline(k);
   }
 
   // Milliseconds left: -2 no key, -1 no expiry (PTTL's answers).
   pttl(key: Buffer): number {
-    const entry = this.live(toKey(key));
-    if (entry === undefined) return -2;
-    if (entry.expiresAt === PERSISTENT) return -1;
-    return Math.max(0, entry.expiresAt - this.now());
+    const at = this.expireTime(key);
+    return at < 0 ? at : Math.max(0, at - this.now());
   }
 
   // Seconds left, rounded to nearest as Redis's TTL does: (ms + 500) / 1000.
@@ -477,23 +571,24 @@ export class Db {
   // not in the future deletes the key now, as EXPIRE with a past time does.
   // The NX/XX/GT/LT conditions are the command's, with expireTime().
   setExpire(key: Buffer, at: number): boolean {
-    const entry = this.live(toKey(key));
-    if (entry === undefined) return false;
+    const k = toKey(key);
+    const slot = this.live(k);
+    if (slot === undefined) return false;
     if (at <= this.now()) {
-      this.remove(entry, "delete");
+      this.remove(k, slot, "delete");
       return true;
     }
-    this.setDeadline(entry, at);
-    this.emit("write", entry.key);
+    this.setDeadline(this.slotKeys.get(slot)!, at); // Shared, as in store().
+    this.emit("write", k);
     return true;
   }
 
   // Remove key's expiry. False if there is no key or it had no expiry.
   persist(key: Buffer): boolean {
-    const entry = this.live(toKey(key));
-    if (entry === undefined || entry.expiresAt === PERSISTENT) return false;
-    this.setDeadline(entry, PERSISTENT);
-    this.emit("write", entry.key);
+    const k = toKey(key);
+    if (this.live(k) === undefined || this.deadline(k) === PERSISTENT) return false;
+    this.setDeadline(k, PERSISTENT);
+    this.emit("write", k);
     return true;
   }
 
@@ -509,12 +604,14 @@ export class Db {
       let dead = 0;
       let ttlSum = 0;
       for (let i = 0; i < n && this.expiring.length > 0; i++) {
-        const entry = this.expiring[Math.floor(this.random() * this.expiring.length)]!;
-        if (now > entry.expiresAt) {
-          this.remove(entry, "expire");
+        const j = Math.floor(this.random() * this.expiring.length);
+        const at = this.deadlines[j]!;
+        if (now > at) {
+          const key = this.expiring[j]!;
+          this.remove(key, this.dict.get(key)!, "expire");
           dead++;
         } else {
-          ttlSum += entry.expiresAt - now;
+          ttlSum += at - now;
         }
       }
       stats.sampled += n;
@@ -543,12 +640,10 @@ export class Db {
   keys(match: (key: Key) => boolean = () => true): Buffer[] {
     const found: Buffer[] = [];
     const now = this.now();
-    for (const entry of this.dict.values()) {
-      if (entry.expiresAt !== PERSISTENT && now > entry.expiresAt) {
-        this.remove(entry, "expire"); // Deleting while iterating a Map is safe.
-      } else if (match(entry.key)) {
-        found.push(fromKey(entry.key));
-      }
+    // Deleting while iterating a Map is safe; compaction only renumbers.
+    for (const [key, slot] of this.dict) {
+      if (this.isDead(key, now)) this.remove(key, slot, "expire");
+      else if (match(key)) found.push(fromKey(key));
     }
     return found;
   }
@@ -572,20 +667,22 @@ export class Db {
     // Holes do not count as keys, but like Redis (which stops after
     // COUNT*10 empty buckets) we bound them, so one call stays short.
     let visited = 0;
-    while (i < this.slots.length && seen < wanted && visited < wanted * 10) {
-      const entry = this.slots[i++];
+    while (i < this.slotKeys.length && seen < wanted && visited < wanted * 10) {
+      const slot = i++;
+      const key = this.slotKeys.get(slot);
       visited++;
-      if (entry === undefined) continue;
+      if (key === undefined) continue;
       seen++;
-      if (entry.expiresAt !== PERSISTENT && now > entry.expiresAt) {
-        const birth = this.births[entry.slot]!;
-        this.remove(entry, "expire"); // May compact: find our place again.
+      if (this.isDead(key, now)) {
+        const birth = this.birthOf(slot);
+        this.remove(key, slot, "expire"); // May compact: find our place again.
         i = this.firstSlotFrom(birth + 1);
         continue;
       }
-      if (filter === undefined || filter(entry.key, entry.type)) found.push(fromKey(entry.key));
+      if (filter === undefined || filter(key, typeOf(this.values.get(slot)!)))
+        found.push(fromKey(key));
     }
-    const next = i < this.slots.length ? this.births[i]! : 0;
+    const next = i < this.slotKeys.length ? this.birthOf(i) : 0;
     return [next, found];
   }
 
@@ -594,21 +691,31 @@ export class Db {
   // it returns a dead key rather than loop for long.
   randomKey(): Buffer | undefined {
     for (let tries = 0; this.dict.size > 0; tries++) {
-      const entry = this.slots[Math.floor(this.random() * this.slots.length)];
-      if (entry === undefined) continue; // A hole: at most half the slots.
-      if (entry.expiresAt === PERSISTENT || this.now() <= entry.expiresAt || tries >= 100) {
-        return fromKey(entry.key);
-      }
-      this.remove(entry, "expire");
+      const slot = Math.floor(this.random() * this.slotKeys.length);
+      const key = this.slotKeys.get(slot);
+      if (key === undefined) continue; // A hole: at most half the slots.
+      if (tries >= 100 || !this.isDead(key, this.now())) return fromKey(key);
+      this.remove(key, slot, "expire");
     }
     return undefined;
   }
 
   /* ---------------------------- Bookkeeping ------------------------------ */
 
-  // The index of the first slot whose birth is >= cursor (binary search:
-  // births only grow along the list).
+  // The birth number of a slot (see births). Called with the slot count,
+  // it is the birth the next new key will get.
+  private birthOf(slot: number): number {
+    const stored = this.births.length;
+    return slot < stored ? this.births[slot]! : this.firstNewBirth + (slot - stored);
+  }
+
+  // The index of the first slot whose birth is >= cursor: counted from
+  // firstNewBirth among the new slots, else a binary search of the stored
+  // births (births only grow along the list).
   private firstSlotFrom(cursor: number): number {
+    if (cursor >= this.firstNewBirth) {
+      return Math.min(this.births.length + (cursor - this.firstNewBirth), this.slotKeys.length);
+    }
     let lo = 0;
     let hi = this.births.length;
     while (lo < hi) {
@@ -619,48 +726,70 @@ export class Db {
     return lo;
   }
 
-  // Give entry a new deadline (or PERSISTENT), keeping the sampling array
-  // in step: in it exactly when it has a deadline.
-  private setDeadline(entry: Entry, at: number): void {
-    if (at === PERSISTENT && entry.ttlSlot >= 0) {
-      const last = this.expiring.pop()!;
-      if (last !== entry) {
-        this.expiring[entry.ttlSlot] = last;
-        last.ttlSlot = entry.ttlSlot;
+  // Give key a new deadline (or PERSISTENT), keeping the expiry arrays in
+  // step: the key is in them exactly when it has a deadline, and leaves
+  // in O(1) (the last one moves into its place: swap-remove).
+  private setDeadline(key: Key, at: number): void {
+    const i = this.ttlIndex.get(key);
+    if (at !== PERSISTENT) {
+      if (i !== undefined) {
+        this.deadlines[i] = at;
+      } else {
+        this.ttlIndex.set(key, this.expiring.length);
+        this.expiring.push(key);
+        this.deadlines.push(at);
       }
-      entry.ttlSlot = -1;
-    } else if (at !== PERSISTENT && entry.ttlSlot < 0) {
-      entry.ttlSlot = this.expiring.length;
-      this.expiring.push(entry);
+    } else if (i !== undefined) {
+      const n = this.expiring.length - 1;
+      if (i < n) {
+        const last = this.expiring[n]!;
+        this.expiring[i] = last;
+        this.deadlines[i] = this.deadlines[n]!;
+        this.ttlIndex.set(last, i);
+      }
+      // Shortened by `length`, not pop(): V8 gives the memory back when an
+      // array falls under half its capacity only on this path.
+      this.expiring.length = n;
+      this.deadlines.length = n;
+      this.ttlIndex.delete(key);
     }
-    entry.expiresAt = at;
   }
 
-  // Take entry out of all three structures and tell the listeners (unless
-  // event is null: RENAME announces its destination as one write).
-  private remove(entry: Entry, event: KeyEvent | null): void {
-    this.dict.delete(entry.key);
-    this.setDeadline(entry, PERSISTENT);
-    this.slots[entry.slot] = undefined;
-    this.holes++;
+  // Take key out of every structure and tell the listeners (unless event
+  // is null: RENAME announces its destination as one write).
+  private remove(key: Key, slot: number, event: KeyEvent | null): void {
+    this.dict.delete(key);
+    if (this.ttlIndex.size > 0) this.setDeadline(key, PERSISTENT);
+    this.slotKeys.set(slot, undefined);
+    this.values.set(slot, undefined);
     // Compact when holes outnumber keys: O(n) once per n/2 deletions, so
     // O(1) per deletion on average, and the list never exceeds twice the
     // keys. Small lists are left alone.
-    if (this.holes > 64 && this.holes > this.slots.length / 2) this.compact();
-    if (event !== null) this.emit(event, entry.key);
+    const holes = this.slotKeys.length - this.dict.size;
+    if (holes > 64 && holes > this.slotKeys.length / 2) this.compact();
+    if (event !== null) this.emit(event, key);
   }
 
+  // Slide the keys down over the holes, in place, keeping their births
+  // (now all stored), and tell the Map each key's new slot.
   private compact(): void {
-    const slots: Entry[] = [];
-    const births: number[] = [];
-    for (const entry of this.slots) {
-      if (entry === undefined) continue;
-      births.push(this.births[entry.slot]!);
-      entry.slot = slots.length;
-      slots.push(entry);
+    const length = this.slotKeys.length;
+    const stored = this.births.length;
+    const next = this.birthOf(length);
+    let to = 0;
+    for (let from = 0; from < length; from++) {
+      const key = this.slotKeys.get(from);
+      if (key === undefined) continue;
+      this.slotKeys.set(to, key);
+      this.values.set(to, this.values.get(from));
+      // Written at an index never past the array's end, so it stays packed.
+      this.births[to] = from < stored ? this.births[from]! : next - (length - from);
+      this.dict.set(key, to);
+      to++;
     }
-    this.slots = slots;
-    this.births = births;
-    this.holes = 0;
+    this.slotKeys.truncate(to);
+    this.values.truncate(to);
+    this.births.length = to;
+    this.firstNewBirth = next;
   }
 }
