@@ -95,7 +95,6 @@ interface ManifestFile {
 }
 
 const state = {
-  loading: false,
   manifest: [] as ManifestFile[],
   fd: -1, // The incremental file we append to.
   buffer: [] as Buffer[], // Logged this iteration, written before replies leave.
@@ -145,7 +144,7 @@ const waiting = new WeakMap<Client, Buffer[]>();
 // With appendonly no nothing listens, so nothing is logged.
 function watch(db: Db): void {
   db.onKeyEvent((event, key) => {
-    if (state.loading) return;
+    if (Server.loading) return;
     if (event === "expire") {
       // A key whose time came is deleted here and now: the log says so, as
       // Redis propagates a DEL, so replaying never depends on the clock.
@@ -169,7 +168,7 @@ export function beginCommand(): Mark {
 
 export function endCommand(c: Client, argv: Buffer[], mark: Mark): void {
   depth--;
-  if (state.loading) return;
+  if (Server.loading) return;
   if (c.blocked) waiting.set(c, argv);
   else if (dirty !== mark.dirty) {
     const name = low(argv[0]);
@@ -491,9 +490,9 @@ export function loadAof(execute: Executor, client: Client): void {
   } else {
     state.manifest = files;
     const start = performance.now();
-    state.loading = true;
+    Server.loading = true;
     for (const [i, f] of files.entries()) loadFile(f, i === files.length - 1, execute, client);
-    state.loading = false;
+    Server.loading = false;
     state.loadedKeys = Server.dbs.reduce((n, db) => n + db.size, 0);
     log(
       `DB loaded from append only file: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,

@@ -89,6 +89,9 @@ for (const step of corpusSteps(25)) {
         await conn.cmd("INCR", "counter");
         await conn.cmd("RPUSH", "list", "in-multi");
         await conn.cmd("EXEC");
+        // Logged by Redis as "XADD trimmed MAXLEN = 1 LIMIT 5 <id> f v": an
+        // exact trim with a LIMIT, which only its AOF may send.
+        await conn.cmd("XADD", "trimmed", "MAXLEN", "~", "10", "LIMIT", "5", "*", "f", "v");
         conn.close();
         await redis.stop();
         // What redis-server itself makes of its files: the dataset to match

@@ -139,6 +139,9 @@ export const Server = {
   // Called as each blocked client is served or times out: step 25's AOF
   // logs what a served one did (aof.ts sets it).
   afterUnblock: (_c: Client): void => {},
+  // True while step 25 replays the AOF at start (Redis's server.loading):
+  // the file's commands are obeyed as they were written (aof.ts sets it).
+  loading: false,
   unblocked: new Set<Client>(),
   // Clients with replies to flush before the loop sleeps again (Redis's
   // clients_pending_write).

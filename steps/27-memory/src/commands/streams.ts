@@ -190,11 +190,14 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddOrTrimArgs {
   if (!xadd && strategy === null) {
     throw new CommandError("ERR syntax error, XTRIM must be called with a trimming strategy");
   }
-  if (!approx && limitGiven) {
+  // Redis logs an approximate trim as the exact one it amounted to and
+  // keeps the LIMIT (MAXLEN = 1 LIMIT 5), and obeys that from its AOF:
+  // so do we while loading one (step 25), with the LIMIT left out.
+  if (!approx && limitGiven && !Server.loading) {
     throw new CommandError("ERR syntax error, LIMIT cannot be used without the special ~ option");
   }
   let trim: TrimSpec | undefined;
-  const lim = limitGiven ? limit : undefined;
+  const lim = limitGiven && approx ? limit : undefined;
   if (strategy === "maxlen") trim = { strategy, maxlen, approx, limit: lim };
   if (strategy === "minid") trim = { strategy, minid, approx, limit: lim };
   return { trim, noMkStream, idIndex: i, id: xaddId };
