@@ -32,7 +32,7 @@
 //
 // Sampling needs the keys with an expiry in one place that can be indexed
 // at random: an array, where a key's position is stored (in a second Map,
-// from step 26 on) so it can leave in O(1) (the last element moves into
+// from step 27 on) so it can leave in O(1) (the last element moves into
 // its hole: swap-remove). Redis keeps the same pair of dictionaries,
 // db->dict and db->expires.
 //
@@ -159,7 +159,7 @@ export type KeyEvent = "write" | "delete" | "expire" | "flush";
 export type KeyListener = (event: KeyEvent, key: Key | null) => void;
 
 /* ============================ Entries =====================================
- * Step 26: a key costs what it holds, and little more. Until this step a
+ * Step 27: a key costs what it holds, and little more. Until this step a
  * key was an entry object {key, type, value, expiresAt, slot, ttlSlot}
  * reached from the Map; in V8 (no pointer compression in Node) every field
  * of an object is 8 bytes and the object has 3 words of header, so the
@@ -242,7 +242,7 @@ export interface ExpireStats {
 }
 
 /* ============================ Chunked arrays ==============================
- * Step 26: a JS array that outgrows its storage gets a new one half as big
+ * Step 27: a JS array that outgrows its storage gets a new one half as big
  * again and copies itself over. For the million-key arrays below that is
  * up to a third of the storage allocated and unused, and, right after a
  * growth, the old copy as well, dead but counted in RSS until the next

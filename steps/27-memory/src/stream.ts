@@ -261,7 +261,7 @@ export interface StreamEntry {
 
 /* ================================ Nodes ================================
  * Step 27: entries are packed into nodes, as Redis packs them into
- * listpacks. Up to step 25 an entry was an object, an ID object with two
+ * listpacks. Up to step 26 an entry was an object, an ID object with two
  * BigInts, an array and a Buffer per field: 400 bytes for `XADD s * f v`,
  * whose data is 2 bytes. Now a node of up to 100 entries
  * (stream-node-max-entries) is one object holding one Buffer, and an
