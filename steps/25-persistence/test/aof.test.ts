@@ -42,6 +42,9 @@ async function battery(port: number): Promise<void> {
   await run("BRPOPLPUSH", "l", "l3", 0);
   await run("XADD", "s", "*", "f", "v");
   await run("XADD", "s", "MAXLEN", "~", 10, "*", "f", "v");
+  await run("XADD", "s", "LIMIT", 5, "MAXLEN", "~", 1, "*", "f", "v");
+  await run("XTRIM", "s", "MINID", "~", "0-1", "LIMIT", 50);
+  await run("XTRIM", "s", "MAXLEN", 1);
   await run("MULTI");
   await run("SET", "m", 1);
   await run("EXEC");

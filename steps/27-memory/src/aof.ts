@@ -292,27 +292,26 @@ function expireRewrite(unit: string): Rewrite {
 // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] t] [LIMIT n] *|id f v ... (and
 // XTRIM, its options alone): the ID chosen is written down, and an
 // approximate trim becomes the exact trim it amounted to, so that
-// replaying removes the same entries. LIMIT, which only bounds an
-// approximate trim, goes; the first word that is no option is the ID.
+// replaying removes the same entries. Redis rewrites those words in place
+// and keeps the rest, LIMIT too (its loader, and ours, ignore it there):
+// so the line is Redis's, byte for byte.
 function xaddRewrite(argv: Buffer[]): Argv[] {
   const s = Server.db.lookup(argv[1]!)!.value as Stream;
-  const out: Argv = [argv[0]!, argv[1]!];
+  const out: Argv = [...argv];
   let i = 2;
   for (; i < argv.length; i++) {
     const o = low(argv[i]);
-    if (o === "nomkstream") out.push(argv[i]!);
-    else if (o === "limit") i++;
-    else if (o !== "maxlen" && o !== "minid") break;
-    else if (low(argv[i + 1]) === "~") {
-      out.push(argv[i]!, "=", o === "maxlen" ? String(s.length) : formatId(s.firstId));
-      i += 2;
-    } else {
-      const n = low(argv[i + 1]) === "=" ? 3 : 2;
-      out.push(...argv.slice(i, i + n));
-      i += n - 1;
-    }
+    if (o === "limit") i++;
+    else if (o === "maxlen" || o === "minid") {
+      const op = low(argv[i + 1]);
+      if (op === "~") {
+        out[i + 1] = "=";
+        out[i + 2] = o === "maxlen" ? String(s.length) : formatId(s.firstId);
+      }
+      i += op === "~" || op === "=" ? 2 : 1;
+    } else if (o !== "nomkstream") break;
   }
-  if (low(argv[0]) === "xadd") out.push(formatId(s.lastId), ...argv.slice(i + 1));
+  if (low(argv[0]) === "xadd") out[i] = formatId(s.lastId);
   return [out];
 }
 
